@@ -1,0 +1,155 @@
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { DiscoveryError, discover } from './shared/build/discovery.mjs';
+import { beeQueueLuaPlugin, taskReferencePlugin } from './shared/build/plugins.mjs';
+
+const projectRoot = path.dirname(fileURLToPath(import.meta.url));
+const shared = (file) => path.join(projectRoot, 'shared', file);
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  metafile: true,
+  // Error class names stay readable in logs.
+  keepNames: true,
+  logLevel: 'silent',
+  // CommonJS dependencies (pino, bee-queue, ioredis) call require(); ESM output has none without this.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+};
+
+/**
+ * Builds an app root (its handlers/ and tasks/) into `outdir`: dist/http.mjs, dist/worker.mjs, their source
+ * maps and metafiles, dist/openapi.json and the docs page's assets. Throws DiscoveryError listing every file
+ * that cannot become a route or task.
+ * @param {{ root?: string, outdir?: string, quiet?: boolean }} [options]
+ */
+export async function build({ root: rootOption = projectRoot, outdir, quiet = false } = {}) {
+  const root = path.resolve(rootOption);
+  outdir = path.resolve(outdir ?? path.join(root, 'dist'));
+  const { routes, tasks } = await discover(root);
+  const description = await describe(root, routes, tasks);
+  if (description.problems.length > 0) throw new DiscoveryError(description.problems);
+
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(path.join(outdir, 'docs'), { recursive: true });
+  const policies = new Map(description.tasks.map((task) => [task.name, task.policy]));
+  const bundle = (name, contents, plugins) =>
+    esbuild.build({
+      ...common,
+      stdin: { contents, resolveDir: root, sourcefile: `${name}-entry.ts`, loader: 'ts' },
+      outfile: path.join(outdir, `${name}.mjs`),
+      minify: true,
+      sourcemap: true,
+      plugins,
+    });
+  const [http, worker] = await Promise.all([
+    bundle('http', httpEntry(routes, description.openapi), [
+      taskReferencePlugin(tasks, policies, shared('task.ts')),
+      beeQueueLuaPlugin(),
+    ]),
+    bundle('worker', workerEntry(tasks), [beeQueueLuaPlugin()]),
+  ]);
+
+  const swaggerUi = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  await Promise.all([
+    writeFile(path.join(outdir, 'openapi.json'), `${JSON.stringify(description.openapi, null, 2)}\n`),
+    writeFile(path.join(outdir, 'http.meta.json'), JSON.stringify(http.metafile)),
+    writeFile(path.join(outdir, 'worker.meta.json'), JSON.stringify(worker.metafile)),
+    ...['swagger-ui-bundle.js', 'swagger-ui.css'].map((file) =>
+      cp(path.join(swaggerUi, file), path.join(outdir, 'docs', file)),
+    ),
+  ]);
+  if (!quiet) printSummary(routes, description.tasks, outdir, { http, worker });
+  return {
+    routes,
+    tasks: description.tasks,
+    outdir,
+    metafiles: { http: http.metafile, worker: worker.metafile },
+  };
+}
+
+/** Loads every handler and task once, in a throwaway bundle, to check its exports and describe the app. */
+async function describe(root, routes, tasks) {
+  const pkg = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8'));
+  const entry = (index, fields) => `{ ...${JSON.stringify(fields)}, module: m${index} }`;
+  const files = [...routes, ...tasks].map((item) => item.absolute);
+  const contents = [
+    `import { describeApp } from ${JSON.stringify(shared('build/describe.ts'))};`,
+    ...files.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`),
+    `export default describeApp({ title: ${JSON.stringify(pkg.description ?? pkg.name)}, version: ${JSON.stringify(pkg.version)},`,
+    `routes: [${routes.map(({ method, path, file }, i) => entry(i, { method, path, file })).join(', ')}],`,
+    `tasks: [${tasks.map(({ name, file }, i) => entry(routes.length + i, { name, file })).join(', ')}] });`,
+  ].join('\n');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'describe-'));
+  try {
+    const outfile = path.join(dir, 'describe.mjs');
+    await esbuild.build({
+      ...common,
+      stdin: { contents, resolveDir: root, sourcefile: 'describe-entry.ts', loader: 'ts' },
+      outfile,
+      plugins: [beeQueueLuaPlugin()],
+    });
+    return (await import(pathToFileURL(outfile).href)).default;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function httpEntry(routes, openapi) {
+  return [
+    `import { main } from ${JSON.stringify(shared('http-main.ts'))};`,
+    ...routes.map((route, i) => `import h${i} from ${JSON.stringify(route.absolute)};`),
+    'main({ routes: [',
+    ...routes.map(
+      (route, i) =>
+        `  { method: ${JSON.stringify(route.method)}, path: ${JSON.stringify(route.path)}, file: ${JSON.stringify(route.file)}, definition: h${i} },`,
+    ),
+    `], openapi: ${JSON.stringify(openapi)} });`,
+  ].join('\n');
+}
+
+function workerEntry(tasks) {
+  return [
+    `import { main } from ${JSON.stringify(shared('worker-main.ts'))};`,
+    ...tasks.map((task, i) => `import t${i} from ${JSON.stringify(task.absolute)};`),
+    `main([${tasks.map((task, i) => `{ name: ${JSON.stringify(task.name)}, definition: t${i} }`).join(', ')}]);`,
+  ].join('\n');
+}
+
+function printSummary(routes, tasks, outdir, results) {
+  const lines = ['Routes:'];
+  for (const route of routes)
+    lines.push(`  ${route.method.padEnd(7)} ${route.path.padEnd(36)} ${route.file}`);
+  if (routes.length === 0) lines.push('  (none: add a file under handlers/)');
+  lines.push('Tasks:');
+  for (const task of tasks) {
+    const schedule = task.schedule ? `  schedule "${task.schedule}"` : '';
+    lines.push(
+      `  ${task.name.padEnd(36)} retries ${task.policy.retries}, timeout ${task.policy.timeoutMs} ms, concurrency ${task.concurrency}${schedule}`,
+    );
+  }
+  if (tasks.length === 0) lines.push('  (none: add a file under tasks/)');
+  lines.push('Bundles:');
+  for (const [name, result] of Object.entries(results)) {
+    const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'));
+    lines.push(
+      `  ${path.relative(process.cwd(), path.join(outdir, `${name}.mjs`))}  ${output?.[1].bytes ?? '?'} bytes`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  build().catch((error) => {
+    process.stderr.write(`${error instanceof DiscoveryError ? error.message : error.stack}\n`);
+    process.exit(1);
+  });
+}

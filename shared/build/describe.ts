@@ -1,0 +1,95 @@
+import { Cron } from 'croner';
+import type { AnyHandler } from '../handler.ts';
+import { openApiDocument } from '../openapi.ts';
+import { type JobPolicy, jobPolicy, type TaskDefinition } from '../task.ts';
+
+type Loaded = { file: string; module: Record<string, unknown> };
+export type LoadedRoute = Loaded & { method: string; path: string };
+export type LoadedTask = Loaded & { name: string };
+
+/** What the build learns by loading every handler and task once: the API document and each task's policy. */
+export type AppDescription = {
+  problems: string[];
+  openapi: Record<string, unknown>;
+  tasks: { name: string; file: string; policy: JobPolicy; schedule?: string; concurrency: number }[];
+};
+
+/**
+ * Checks that each file default-exports the right definition, and describes the app from those definitions.
+ * Runs inside a throwaway bundle at build time, so mistakes surface then, each naming its file.
+ */
+export function describeApp(input: {
+  title: string;
+  version: string;
+  routes: LoadedRoute[];
+  tasks: LoadedTask[];
+}): AppDescription {
+  const problems: string[] = [];
+  const routes = [];
+  for (const route of input.routes) {
+    const definition = route.module.default as AnyHandler | undefined;
+    if (definition?.kind !== 'handler' || typeof definition.handle !== 'function') {
+      problems.push(`${route.file}: the default export must be defineHandler({ summary, handle, ... })`);
+      continue;
+    }
+    if (!definition.summary)
+      problems.push(`${route.file}: the handler needs a summary (it documents the route)`);
+    routes.push({ method: route.method, path: route.path, file: route.file, definition });
+  }
+
+  const tasks = [];
+  for (const task of input.tasks) {
+    const definition = task.module.default as TaskDefinition | undefined;
+    if (definition?.kind !== 'task' || typeof definition.run !== 'function' || !definition.payload) {
+      problems.push(`${task.file}: the default export must be defineTask({ payload, run, ... })`);
+      continue;
+    }
+    const extra = Object.keys(task.module).filter((key) => key !== 'default');
+    if (extra.length > 0) {
+      problems.push(
+        `${task.file}: exports ${extra.join(', ')} besides its default; the HTTP bundle replaces task modules with ` +
+          'a reference, so move shared code to a _-prefixed file or shared/',
+      );
+    }
+    problems.push(...policyProblems(task.file, definition));
+    tasks.push({ name: task.name, definition });
+  }
+
+  return {
+    problems,
+    openapi: problems.length > 0 ? {} : openApiDocument({ ...input, routes, tasks }),
+    tasks: tasks.map(({ name, definition }) => ({
+      name,
+      file: input.tasks.find((task) => task.name === name)?.file ?? name,
+      policy: jobPolicy(definition),
+      schedule: definition.schedule,
+      concurrency: definition.concurrency,
+    })),
+  };
+}
+
+function policyProblems(file: string, task: TaskDefinition): string[] {
+  const problems: string[] = [];
+  const whole = (value: number, min: number) => Number.isInteger(value) && value >= min;
+  if (!whole(task.retries, 0)) problems.push(`${file}: retries must be a whole number of 0 or more`);
+  if (!whole(task.concurrency, 1)) problems.push(`${file}: concurrency must be a whole number of 1 or more`);
+  if (!whole(task.timeoutMs, 1)) problems.push(`${file}: timeoutMs must be a whole number of milliseconds`);
+  if (
+    !['immediate', 'fixed', 'exponential'].includes(task.backoff?.strategy) ||
+    !whole(task.backoff.delayMs, 0)
+  ) {
+    problems.push(
+      `${file}: backoff must be { strategy: 'immediate' | 'fixed' | 'exponential', delayMs: >= 0 }`,
+    );
+  }
+  if (task.schedule !== undefined) {
+    try {
+      new Cron(task.schedule, { paused: true }).stop();
+    } catch (error) {
+      problems.push(
+        `${file}: schedule "${task.schedule}" is not a cron expression: ${(error as Error).message}`,
+      );
+    }
+  }
+  return problems;
+}

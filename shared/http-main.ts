@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { loadConfig } from './config.ts';
+import { createSql } from './db.ts';
+import { createApp, type Route } from './http.ts';
+import { createLogger } from './log.ts';
+import { migrate } from './migrations.ts';
+import { onShutdownSignal, runMain } from './process.ts';
+import { createEnqueue, createQueues } from './queue.ts';
+import { createRedis } from './redis.ts';
+
+/** What the build hands the HTTP bundle: the discovered routes and the OpenAPI document made from them. */
+export type HttpBundle = { routes: Route[]; openapi: Record<string, unknown> };
+
+/**
+ * The HTTP process. `migrate` applies pending migrations and exits; `openapi` prints the document;
+ * anything else serves the API (applying migrations first unless MIGRATE_ON_START=false).
+ */
+export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
+  runMain(async () => {
+    if (argv[0] === 'openapi') {
+      process.stdout.write(`${JSON.stringify(bundle.openapi, null, 2)}\n`);
+      return;
+    }
+    const config = loadConfig();
+    const log = createLogger(config.logLevel, { process: 'http' });
+    const sql = createSql(config.postgres);
+    const migrationsDir = config.migrationsDir ?? fileURLToPath(new URL('../sql/', import.meta.url));
+
+    if (argv[0] === 'migrate' || config.migrateOnStart) {
+      const { applied } = await migrate(sql, migrationsDir, log);
+      log.info({ applied: applied.length }, 'migrations up to date');
+      if (argv[0] === 'migrate') {
+        await sql.end({ timeout: 5 });
+        return;
+      }
+    }
+
+    const redis = createRedis(config.redis);
+    const queues = createQueues(config, log);
+    let shuttingDown = false;
+    const app = createApp({
+      routes: bundle.routes,
+      services: { sql, redis, log, enqueue: createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs }) },
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      openapi: bundle.openapi,
+      docsAssetsDir: fileURLToPath(new URL('./docs/', import.meta.url)),
+      isShuttingDown: () => shuttingDown,
+    });
+    const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
+      log.info({ host: info.address, port: info.port, routes: bundle.routes.length }, 'listening');
+    });
+
+    onShutdownSignal(log, async () => {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const force = setTimeout(() => {
+        log.warn(
+          { timeoutMs: config.shutdownTimeoutMs },
+          'requests still running at the shutdown timeout; closing them',
+        );
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(force);
+      await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit(), queues.close(1_000)]);
+    });
+  });
+}

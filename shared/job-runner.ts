@@ -1,0 +1,90 @@
+import type BeeQueue from 'bee-queue';
+import * as v from 'valibot';
+import { fieldErrors } from './errors.ts';
+import type { JobEnvelope, NamedTask } from './queue.ts';
+import type { Enqueue, TaskContext } from './task.ts';
+
+/** A payload that fails its schema: the job fails at once, since retrying cannot fix it. */
+export class InvalidPayloadError extends Error {
+  constructor(
+    task: string,
+    readonly fields: { field: string; message: string }[],
+  ) {
+    super(`${task}: invalid payload: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** Raised into a job's signal when it runs past the task's timeout. */
+export class JobTimeoutError extends Error {
+  constructor(task: string, timeoutMs: number) {
+    super(`${task}: timed out after ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+type Services = Pick<TaskContext<unknown>, 'sql' | 'redis' | 'log'> & { enqueue: Enqueue };
+
+/**
+ * Runs one job of a task: validates the payload, runs `run` with a signal that fires at the timeout, and
+ * logs the outcome. The returned promise settles at the timeout even when `run` ignores the signal, so the
+ * queue can retry; the abandoned run is told to stop through its signal.
+ */
+export async function runJob(
+  task: NamedTask,
+  job: BeeQueue.Job<JobEnvelope>,
+  services: Services,
+  stop?: AbortSignal,
+) {
+  const { name, definition } = task;
+  const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
+  const log = services.log.child({ task: name, jobId: job.id, attempt });
+  const parsed = v.safeParse(definition.payload, job.data?.payload);
+  if (!parsed.success) {
+    job.options.retries = 0;
+    const error = new InvalidPayloadError(name, fieldErrors('payload', parsed.issues));
+    log.error({ errors: error.fields }, error.message);
+    throw error;
+  }
+
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new JobTimeoutError(name, definition.timeoutMs)),
+    definition.timeoutMs,
+  );
+  const onStop = () => controller.abort(stop?.reason);
+  stop?.addEventListener('abort', onStop, { once: true });
+  const started = performance.now();
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    const context: TaskContext<unknown> = {
+      ...services,
+      log,
+      payload: parsed.output,
+      jobId: String(job.id),
+      task: name,
+      attempt,
+      signal: controller.signal,
+      progress: async (percent) => {
+        await job.reportProgress(Math.max(0, Math.min(100, Math.round(percent))));
+      },
+    };
+    const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
+    log.info({ durationMs: elapsed(started), outcome: 'succeeded' }, 'job');
+    return result;
+  } catch (error) {
+    const outcome = (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
+    log.warn({ durationMs: elapsed(started), outcome, err: error }, 'job');
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    stop?.removeEventListener('abort', onStop);
+  }
+}
+
+function elapsed(started: number) {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

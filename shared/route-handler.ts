@@ -1,0 +1,84 @@
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import { type FieldError, fieldErrors, HttpError, validationError } from './errors.ts';
+import type { AnyHandler, Services } from './handler.ts';
+
+/** The per-request values the app's middleware stores on the Hono context. */
+export type RequestVariables = { requestId: string; services: Services };
+
+/**
+ * Turns one handler definition into a Hono handler: validates every input against its schema (collecting
+ * all failures before answering), runs the auth check, calls `handle`, and shapes the answer.
+ */
+export function routeHandler(definition: AnyHandler) {
+  return async (c: Context<{ Variables: RequestVariables }>) => {
+    const services = c.get('services');
+    const errors: FieldError[] = [];
+    const check = (where: string, schema: v.GenericSchema | undefined, input: unknown) => {
+      if (!schema) return undefined;
+      const result = v.safeParse(schema, input);
+      if (result.success) return result.output;
+      errors.push(...fieldErrors(where, result.issues));
+      return undefined;
+    };
+
+    const params = check('params', definition.params, c.req.param());
+    const query = check('query', definition.query, queryObject(c.req.queries()));
+    const headers = check('headers', definition.headers, c.req.header());
+    const body = definition.body ? check('body', definition.body, await jsonBody(c)) : undefined;
+    if (errors.length > 0) throw validationError(errors);
+
+    const user = definition.auth
+      ? await definition.auth.authenticate({ header: (name) => c.req.header(name) }, services)
+      : undefined;
+
+    const responseHeaders = new Headers();
+    const result = await definition.handle({
+      ...services,
+      params,
+      query,
+      body,
+      headers,
+      user,
+      requestId: c.get('requestId'),
+      signal: c.req.raw.signal,
+      setHeader: (name, value) => responseHeaders.set(name, value),
+    });
+
+    if (result instanceof Response) return result;
+    const status = definition.status ?? 200;
+    for (const [name, value] of responseHeaders) c.header(name, value);
+    if (status === 204) return c.body(null, 204);
+    return c.json(result ?? null, status);
+  };
+}
+
+/** Reads a JSON body, answering 415 for another media type and 400 for JSON that does not parse. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (text.length === 0) {
+    throw validationError([{ field: 'body', message: 'A JSON body is required' }]);
+  }
+  if (!/^application\/([a-z0-9.+-]+\+)?json\b/i.test(type)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      'Send the body as JSON with Content-Type: application/json.',
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'malformed_json', `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** One value stays a string and repeated keys become an array, so `?tag=a&tag=b` reads naturally. */
+function queryObject(queries: Record<string, string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, values] of Object.entries(queries)) {
+    out[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return out;
+}

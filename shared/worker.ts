@@ -1,0 +1,76 @@
+import { Cron } from 'croner';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Sql } from 'postgres';
+import type { Config } from './config.ts';
+import { runJob } from './job-runner.ts';
+import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
+
+export type WorkerOptions = {
+  tasks: NamedTask[];
+  config: Pick<Config, 'redis' | 'worker' | 'enqueueTimeoutMs'>;
+  sql: Sql;
+  redis: Redis;
+  log: Logger;
+};
+
+/**
+ * Starts processing every task on its own queue with the task's concurrency, recovers stalled jobs on a
+ * schedule, and enqueues scheduled tasks once per tick however many workers run.
+ */
+export function startWorker(options: WorkerOptions) {
+  const { tasks, config, sql, redis, log } = options;
+  const queues = createQueues(config, log);
+  const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
+  const stopping = new AbortController();
+  const crons: Cron[] = [];
+
+  for (const task of tasks) {
+    const queue = queues.get(task.name, true);
+    queue.process(task.definition.concurrency, (job) =>
+      runJob(task, job, { sql, redis, log, enqueue }, stopping.signal),
+    );
+    queue.checkStalledJobs(config.worker.stallIntervalMs).catch((error) => {
+      log.warn({ task: task.name, err: error }, 'stalled-job check failed');
+    });
+    if (task.definition.schedule) {
+      crons.push(scheduleTask(task, { redis, log, enqueue }));
+    }
+  }
+  log.info({ tasks: tasks.map((task) => task.name) }, 'worker started');
+
+  return {
+    queues,
+    enqueue,
+    /** Takes no new jobs, lets running ones finish for up to `timeoutMs`, then tells the rest to stop. */
+    async close(timeoutMs: number) {
+      for (const cron of crons) cron.stop();
+      const cutoff = setTimeout(() => stopping.abort(new Error('worker shutting down')), timeoutMs);
+      await queues.close(timeoutMs + 500);
+      clearTimeout(cutoff);
+    },
+  };
+}
+
+/**
+ * The tick is the pattern's own time, not the moment the timer fired, so every worker names it alike.
+ * Each tick claims a Redis key unique to that tick; only the worker that wins it enqueues, and the job id is
+ * the tick too, so even a late duplicate cannot create a second job.
+ */
+function scheduleTask(
+  task: NamedTask,
+  services: { redis: Redis; log: Logger; enqueue: ReturnType<typeof createEnqueue> },
+): Cron {
+  const schedule = task.definition.schedule as string;
+  return new Cron(schedule, { protect: true, catch: true }, async (cron: Cron) => {
+    const tick = (cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date()).toISOString();
+    const claimed = await services.redis.set(`schedule:${task.name}:${tick}`, '1', 'PX', 86_400_000, 'NX');
+    if (claimed !== 'OK') return;
+    const { id } = await services.enqueue(
+      task.definition,
+      { scheduledAt: tick },
+      { jobId: `${task.name}@${tick}` },
+    );
+    services.log.info({ task: task.name, jobId: id, tick }, 'scheduled job enqueued');
+  });
+}
