@@ -8,8 +8,16 @@ import { DiscoveryError, discover } from './shared/build/discovery.mjs';
 import { beeQueueLuaPlugin, taskReferencePlugin } from './shared/build/plugins.mjs';
 
 const projectRoot = path.dirname(fileURLToPath(import.meta.url));
+/** @param {string} file */
 const shared = (file) => path.join(projectRoot, 'shared', file);
 
+/**
+ * @typedef {import('./shared/build/discovery.mjs').Route} Route
+ * @typedef {import('./shared/build/discovery.mjs').Task} Task
+ * @typedef {import('./shared/build/describe.ts').AppDescription} AppDescription
+ */
+
+/** @type {import('esbuild').BuildOptions} */
 const common = {
   bundle: true,
   platform: 'node',
@@ -41,6 +49,7 @@ export async function build({ root: rootOption = projectRoot, outdir, quiet = fa
   await rm(outdir, { recursive: true, force: true });
   await mkdir(path.join(outdir, 'docs'), { recursive: true });
   const policies = new Map(description.tasks.map((task) => [task.name, task.policy]));
+  /** @type {(name: string, contents: string, plugins: import('esbuild').Plugin[]) => Promise<import('esbuild').BuildResult<{ metafile: true }>>} */
   const bundle = (name, contents, plugins) =>
     esbuild.build({
       ...common,
@@ -77,8 +86,15 @@ export async function build({ root: rootOption = projectRoot, outdir, quiet = fa
 }
 
 /** Loads every handler and task once, in a throwaway bundle, to check its exports and describe the app. */
+/**
+ * @param {string} root
+ * @param {Route[]} routes
+ * @param {Task[]} tasks
+ * @returns {Promise<AppDescription>}
+ */
 async function describe(root, routes, tasks) {
   const pkg = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8'));
+  /** @type {(index: number, fields: object) => string} */
   const entry = (index, fields) => `{ ...${JSON.stringify(fields)}, module: m${index} }`;
   const files = [...routes, ...tasks].map((item) => item.absolute);
   const contents = [
@@ -103,6 +119,10 @@ async function describe(root, routes, tasks) {
   }
 }
 
+/**
+ * @param {Route[]} routes
+ * @param {object} openapi
+ */
 function httpEntry(routes, openapi) {
   return [
     `import { main } from ${JSON.stringify(shared('http-main.ts'))};`,
@@ -116,6 +136,7 @@ function httpEntry(routes, openapi) {
   ].join('\n');
 }
 
+/** @param {Task[]} tasks */
 function workerEntry(tasks) {
   return [
     `import { main } from ${JSON.stringify(shared('worker-main.ts'))};`,
@@ -124,6 +145,12 @@ function workerEntry(tasks) {
   ].join('\n');
 }
 
+/**
+ * @param {Route[]} routes
+ * @param {AppDescription['tasks']} tasks
+ * @param {string} outdir
+ * @param {Record<string, { metafile: import('esbuild').Metafile }>} results
+ */
 function printSummary(routes, tasks, outdir, results) {
   const lines = ['Routes:'];
   for (const route of routes)

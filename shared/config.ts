@@ -91,11 +91,8 @@ export type Config = ReturnType<typeof shapeConfig>;
 /** Parses the environment once; throws a ConfigError naming every bad or missing variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = v.safeParse(EnvSchema, env, { abortPipeEarly: true });
-  if (!result.success) {
-    throw new ConfigError(result.issues.map(describeIssue));
-  }
-  const problems = productionProblems(result.output);
-  if (problems.length > 0) throw new ConfigError(problems);
+  const problems = [...(result.success ? [] : result.issues.map(describeIssue)), ...productionProblems(env)];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return shapeConfig(result.output);
 }
 
@@ -134,21 +131,18 @@ function shapeConfig(env: Env) {
   };
 }
 
-function productionProblems(env: Env): string[] {
+function productionProblems(env: Record<string, string | undefined>): string[] {
   if (env.APP_ENV !== 'production') return [];
-  const problems: string[] = [];
-  for (const name of ['POSTGRES_PASSWORD', 'RD_PASSWORD'] as const) {
-    if (PLACEHOLDER_SECRETS.has(env[name].toLowerCase())) {
-      problems.push(
+  return ['POSTGRES_PASSWORD', 'RD_PASSWORD']
+    .filter((name) => PLACEHOLDER_SECRETS.has((env[name] ?? '').toLowerCase()))
+    .map(
+      (name) =>
         `${name}: must be set to a real secret when APP_ENV=production (got a placeholder or nothing)`,
-      );
-    }
-  }
-  return problems;
+    );
 }
 
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   const name = issue.path?.map((item) => String(item.key)).join('.') ?? '(environment)';
   const got = issue.input === undefined ? 'it is not set' : `got ${JSON.stringify(issue.input)}`;
-  return `${name}: ${issue.message.replace(/^Invalid type: .*$/, 'is required')} (${got})`;
+  return `${name}: ${issue.message.replace(/^Invalid (type|key): .*$/, 'is required')} (${got})`;
 }

@@ -52,7 +52,8 @@ export type TaskContext<Payload> = {
   progress(percent: number): Promise<void>;
 };
 
-export type TaskDefinition<Schema extends v.GenericSchema = v.GenericSchema> = {
+// biome-ignore lint/suspicious/noExplicitAny: a task of any payload, as the runtime holds them
+export type TaskDefinition<Schema extends v.GenericSchema = any> = {
   readonly kind: 'task';
   description?: string;
   payload: Schema;

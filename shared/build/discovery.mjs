@@ -34,13 +34,16 @@ const TEST_FILE = /\.(test|spec)\.ts$/;
  * @returns {Promise<{ routes: Route[], tasks: Task[] }>}
  */
 export async function discover(root) {
+  /** @type {string[]} */
   const problems = [];
+  /** @type {Route[]} */
   const routes = [];
   for (const file of await listSources(root, 'handlers', problems)) {
     const route = routeOf(file);
     if (typeof route === 'string') problems.push(route);
     else routes.push({ ...route, file, absolute: path.join(root, file) });
   }
+  /** @type {Task[]} */
   const tasks = [];
   for (const file of await listSources(root, 'tasks', problems)) {
     const name = taskNameOf(file);
@@ -71,7 +74,7 @@ export function routeOf(file) {
   if (!match) {
     return `${file}: a handler file is named <name>.<method>.ts, e.g. index.get.ts or [id].patch.ts`;
   }
-  const [, name, method] = /** @type {[string, string, string]} */ (match);
+  const [, name, method] = /** @type {[string, string, string]} */ (/** @type {unknown} */ (match));
   if (!METHODS.includes(method)) {
     return `${file}: "${method}" is not an HTTP method; use one of ${METHODS.join(', ')}`;
   }

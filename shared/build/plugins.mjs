@@ -12,6 +12,7 @@ export function beeQueueLuaPlugin() {
     setup(build) {
       build.onLoad({ filter: /bee-queue[\\/]lib[\\/]lua[\\/]index\.js$/ }, async (args) => {
         const dir = path.dirname(args.path);
+        /** @type {Record<string, string>} */
         const scripts = {};
         for (const file of (await readdir(dir)).filter((name) => name.endsWith('.lua')).sort()) {
           scripts[file.slice(0, -4)] = await readFile(path.join(dir, file), 'utf8');

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ReservedSql, Sql } from 'postgres';
+
+/** Anything with pino's `info(obj, msg)` shape. */
+export type MigrationLog = { info(obj: object, msg?: string): void };
+
+type MigrationFile = { name: string; path: string; text: string; checksum: string };
+
+// Every replica takes this same session lock, so only one of them migrates at a time.
+const MIGRATION_LOCK_ID = 7_250_019_338;
+const MIGRATION_NAME = /^\d{4}_[a-z0-9][a-z0-9_-]*\.sql$/;
+
+/**
+ * Applies the pending `NNNN_name.sql` files in `dir`, in file-name order, each in its own transaction,
+ * under a Postgres advisory lock so that replicas starting together apply each file exactly once.
+ * Refuses to run if an applied file has changed since.
+ */
+export async function migrate(sql: Sql, dir: string, log?: MigrationLog): Promise<{ applied: string[] }> {
+  // Read and check the files before touching the database, so a bad folder changes nothing.
+  const files = await readMigrations(dir);
+  const conn = await sql.reserve();
+  try {
+    await conn`select pg_advisory_lock(${MIGRATION_LOCK_ID}::bigint)`;
+    try {
+      await conn`
+        create table if not exists schema_migrations (
+          name text primary key,
+          checksum text not null,
+          applied_at timestamptz not null default now()
+        )`;
+      const rows = await conn<
+        { name: string; checksum: string }[]
+      >`select name, checksum from schema_migrations`;
+      const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
+      for (const file of files) {
+        const checksum = recorded.get(file.name);
+        if (checksum !== undefined && checksum !== file.checksum) {
+          throw new Error(
+            `${file.path}: this migration was changed after being applied (checksum differs from the one recorded ` +
+              'in schema_migrations). Restore it and add a new migration file for the change instead.',
+          );
+        }
+      }
+      const applied: string[] = [];
+      for (const file of files) {
+        if (recorded.has(file.name)) continue;
+        await applyOne(conn, file);
+        applied.push(file.name);
+        log?.info({ migration: file.name }, 'migration applied');
+      }
+      return { applied };
+    } finally {
+      // A failed unlock means the connection is gone, and Postgres drops its session locks with it.
+      await conn`select pg_advisory_unlock(${MIGRATION_LOCK_ID}::bigint)`.catch(() => {});
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+async function applyOne(conn: ReservedSql, file: MigrationFile): Promise<void> {
+  await conn`begin`;
+  try {
+    await conn.unsafe(file.text);
+    await conn`insert into schema_migrations (name, checksum) values (${file.name}, ${file.checksum})`;
+    await conn`commit`;
+  } catch (error) {
+    await conn`rollback`.catch(() => {});
+    throw new Error(
+      `${file.path}: migration failed and was rolled back: ${describeFailure(error, file.text)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+async function readMigrations(dir: string): Promise<MigrationFile[]> {
+  const names = (await listFiles(dir)).filter((name) => /\.sql$/i.test(name)).sort();
+  const byNumber = new Map<string, string>();
+  for (const name of names) {
+    if (!MIGRATION_NAME.test(name)) {
+      throw new Error(
+        `${join(dir, name)}: migration files are named NNNN_name.sql (four digits, underscore, lowercase name)`,
+      );
+    }
+    const number = name.slice(0, 4);
+    const other = byNumber.get(number);
+    if (other !== undefined) {
+      throw new Error(
+        `${join(dir, other)} and ${join(dir, name)}: two migrations share the number ${number}`,
+      );
+    }
+    byNumber.set(number, name);
+  }
+  return Promise.all(
+    names.map(async (name) => {
+      const path = join(dir, name);
+      const bytes = await readFile(path);
+      return {
+        name,
+        path,
+        text: bytes.toString('utf8'),
+        checksum: createHash('sha256').update(bytes).digest('hex'),
+      };
+    }),
+  );
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+function describeFailure(error: unknown, text: string): string {
+  if (!(error instanceof Error)) return String(error);
+  // Postgres reports a 1-based character offset into the file; a line number is what a reader needs.
+  const position = Number((error as { position?: string }).position);
+  if (!Number.isInteger(position) || position < 1) return error.message;
+  const line = text.slice(0, position - 1).split('\n').length;
+  return `${error.message} (line ${line})`;
+}

@@ -1,0 +1,14 @@
+import postgres, { type Sql } from 'postgres';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../../shared/config.ts';
+
+/** The app's configuration for this test run's database and Redis, with optional env overrides. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ ...inject('env'), ...overrides });
+}
+
+/** A small postgres.js client on this run's database; the caller ends it in afterAll. */
+export function testSql(): Sql {
+  const { host, port, user, password, database } = testConfig().postgres;
+  return postgres({ host, port, user, password, database, max: 2, onnotice: () => {} });
+}

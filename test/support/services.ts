@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../shared/migrations.ts';
+import { startPostgres, startRedis } from './throwaway-servers.ts';
+
+export { freePort, startPostgres, startRedis } from './throwaway-servers.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Environment variables for `loadConfig`, pointing at this run's database and Redis. */
+    env: Record<string, string>;
+  }
+}
+
+type Step = () => Promise<unknown>;
+
+/**
+ * vitest globalSetup: uses the PostgreSQL and Redis named by PG_HOST / RD_HOST, or starts throwaway ones,
+ * creates a fresh database with the project's migrations applied, and provides the app's env to tests.
+ */
+export default async function setup(project: Pick<TestProject, 'provide'>): Promise<() => Promise<void>> {
+  const undo: Step[] = [];
+  // Every step runs even if one fails, so a failed drop never leaves a server running.
+  const teardown = async () => {
+    const errors: unknown[] = [];
+    for (const step of undo.splice(0).reverse()) await step().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw new AggregateError(errors, 'test services teardown failed');
+  };
+  try {
+    const pg = await postgresServer(undo);
+    const redis = await redisServer(undo);
+    const suffix = randomBytes(4).toString('hex');
+    const database = `test_${Date.now()}_${suffix}`;
+
+    const admin = postgres({ ...pg.connection, database: 'postgres', max: 1, onnotice: () => {} });
+    undo.push(() => admin.end({ timeout: 5 }));
+    await admin`create database ${admin(database)}`.catch((error: Error) => {
+      throw new Error(
+        `Could not create the test database on ${pg.connection.host}:${pg.connection.port}: ${error.message}`,
+      );
+    });
+    undo.push(() => admin`drop database if exists ${admin(database)} with (force)`);
+
+    const db = postgres({ ...pg.connection, database, max: 1, onnotice: () => {} });
+    try {
+      await migrate(db, fileURLToPath(new URL('../../sql', import.meta.url)));
+    } finally {
+      await db.end({ timeout: 5 });
+    }
+
+    project.provide('env', {
+      APP_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PG_HOST: pg.connection.host,
+      PG_PORT: String(pg.connection.port),
+      POSTGRES_USER: pg.connection.user,
+      POSTGRES_PASSWORD: pg.connection.password,
+      POSTGRES_DB: database,
+      RD_HOST: redis.host,
+      RD_PORT: String(redis.port),
+      RD_PASSWORD: redis.password,
+      // A shared Redis may serve several runs at once; the prefix keeps their keys apart.
+      RD_PREFIX: `test${suffix}`,
+      MIGRATE_ON_START: 'false',
+    });
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}
+
+async function postgresServer(undo: Step[]) {
+  const env = process.env;
+  if (env.PG_HOST) {
+    return {
+      connection: {
+        host: env.PG_HOST,
+        port: Number(env.PG_PORT || 5432),
+        user: env.POSTGRES_USER || 'postgres',
+        password: env.POSTGRES_PASSWORD ?? '',
+      },
+    };
+  }
+  const server = await startPostgres();
+  undo.push(server.stop);
+  return { connection: { host: server.host, port: server.port, user: server.user, password: '' } };
+}
+
+async function redisServer(undo: Step[]) {
+  const env = process.env;
+  if (env.RD_HOST) {
+    return { host: env.RD_HOST, port: Number(env.RD_PORT || 6379), password: env.RD_PASSWORD ?? '' };
+  }
+  const server = await startRedis();
+  undo.push(server.stop);
+  return { host: server.host, port: server.port, password: '' };
+}
