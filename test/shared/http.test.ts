@@ -106,3 +106,37 @@ describe('errors are problem+json with a request id', () => {
     expect(await response.json()).toEqual({ sub: 'tester', tenant: 'acme' });
   });
 });
+
+describe('health', () => {
+  it('is ready while both stores answer', async () => {
+    const response = await t.request('GET', '/readyz');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ checks: { postgres: 'ok', redis: 'ok', process: 'ok' } });
+  });
+
+  it('is not ready, naming what is down, when a store does not answer', async () => {
+    const down = await createTestApp({ env: { RD_PORT: '1', PG_PORT: '1' }, migrate: false });
+    try {
+      const response = await down.request('GET', '/readyz');
+      expect(response.status).toBe(503);
+      const body = await problem(response);
+      expect(body.detail).toMatch(/postgres down.*redis down/);
+      expect((await down.request('GET', '/healthz')).status).toBe(200);
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('fails readiness and stops keeping connections alive once shutdown begins', async () => {
+    const stopping = await createTestApp();
+    try {
+      stopping.beginShutdown();
+      const response = await stopping.request('GET', '/readyz');
+      expect(response.status).toBe(503);
+      expect((await problem(response)).detail).toContain('shutting down');
+      expect((await stopping.request('GET', '/healthz')).headers.get('connection')).toBe('close');
+    } finally {
+      await stopping.close();
+    }
+  });
+});

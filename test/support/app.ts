@@ -50,12 +50,14 @@ export async function loadRoot(root: string) {
  * The app of an app root (the fixture by default), served through `app.request()` with no port, on the
  * test run's real Postgres and Redis. The root's migrations are applied first.
  */
-export async function createTestApp(options: { root?: string; env?: Record<string, string> } = {}) {
+export async function createTestApp(
+  options: { root?: string; env?: Record<string, string>; migrate?: boolean } = {},
+) {
   const root = options.root ?? fixtureRoot;
   const config = testConfig(options.env);
   const { routes, tasks } = await loadRoot(root);
   const sql = createSql(config.postgres);
-  await migrate(sql, path.join(root, 'sql'));
+  if (options.migrate !== false) await migrate(sql, path.join(root, 'sql'));
   const redis = createRedis(config.redis);
   const { lines, log } = captureLog();
   const queues = createQueues(config, log);

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { build } from '../../build.mjs';
+import { fixtureRoot } from '../support/app.ts';
+import {
+  type BundleProcess,
+  createScratchDatabase,
+  installBundles,
+  runBundle,
+  stopProcess,
+} from '../support/processes.ts';
+import { freePort } from '../support/services.ts';
+
+let dir: string;
+let outdir: string;
+let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+let env: Record<string, string>;
+let base: string;
+let http: BundleProcess | undefined;
+let worker: BundleProcess | undefined;
+
+const poll = async <T>(read: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await read();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+};
+
+beforeAll(async () => {
+  outdir = await mkdtemp(path.join(os.tmpdir(), 'e2e-dist-'));
+  await build({ root: fixtureRoot, outdir, quiet: true });
+  dir = await installBundles(outdir, path.join(fixtureRoot, 'sql'));
+  database = await createScratchDatabase();
+  const port = await freePort();
+  env = {
+    ...inject('env'),
+    LOG_LEVEL: 'info',
+    POSTGRES_DB: database.name,
+    RD_PREFIX: `e2e${randomBytes(4).toString('hex')}`,
+    AP_HOST: '127.0.0.1',
+    AP_PORT: String(port),
+    MIGRATE_ON_START: 'false',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    WORKER_HEARTBEAT_FILE: path.join(dir, 'heartbeat.json'),
+  };
+  base = `http://127.0.0.1:${port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await stopProcess(http);
+  await stopProcess(worker);
+  await database?.drop();
+  await rm(dir, { recursive: true, force: true });
+  await rm(outdir, { recursive: true, force: true });
+});
+
+describe('the built bundles, run as processes from a folder without node_modules', () => {
+  it('`http.mjs migrate` applies the migrations and exits 0', async () => {
+    const migrate = runBundle(dir, 'http.mjs', ['migrate'], env);
+    expect(await migrate.exited).toEqual({ code: 0, signal: null });
+    expect(migrate.logs().some((line) => line.migration === '0001_fixture-items.sql')).toBe(true);
+  });
+
+  it('serves /healthz and /readyz once listening', async () => {
+    http = runBundle(dir, 'http.mjs', [], env);
+    await http.waitForLog((line) => line.msg === 'listening');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('runs an enqueued job in the worker and reports healthy', async () => {
+    worker = runBundle(dir, 'worker.mjs', [], env);
+    await worker.waitForLog((line) => line.msg === 'worker started');
+    const created = await fetch(`${base}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer top-secret-token' },
+      body: JSON.stringify({ name: 'body-secret-marker', qty: 7 }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const events = await poll(async () => {
+      const item = (await (await fetch(`${base}/items/${id}`)).json()) as { events: unknown[] };
+      return item.events.length > 0 ? item.events : undefined;
+    });
+    expect(events).toEqual([{ kind: 'created', attempts: 1 }]);
+
+    const job = worker.logs().find((line) => line.task === 'record-item' && line.outcome === 'succeeded');
+    expect(job).toMatchObject({ attempt: 1 });
+    expect(job?.jobId).toBeDefined();
+    const health = runBundle(dir, 'worker.mjs', ['health'], env);
+    expect((await health.exited).code).toBe(0);
+  });
+
+  it('logs method, path, status and duration, but never the authorization header or the body', () => {
+    const line = http?.logs().find((entry) => entry.method === 'POST' && entry.path === '/items');
+    expect(line).toMatchObject({ status: 201, route: '/items' });
+    expect(typeof line?.durationMs).toBe('number');
+    expect(typeof line?.reqId).toBe('string');
+    expect(http?.output()).not.toContain('top-secret-token');
+    expect(http?.output()).not.toContain('body-secret-marker');
+  });
+
+  it('on SIGTERM fails readiness, finishes the request in flight, refuses new ones and exits 0', async () => {
+    const running = http as BundleProcess;
+    const inFlight = fetch(`${base}/slow?ms=1500`);
+    await running.waitForLog((line) => line.msg === 'slow request started');
+    running.child.kill('SIGTERM');
+    await running.waitForLog((line) => line.msg === 'shutting down');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ waitedMs: 1500 });
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('stops the worker on SIGTERM with exit 0', async () => {
+    const running = worker as BundleProcess;
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+    expect(running.logs().some((line) => line.msg === 'shutdown complete')).toBe(true);
+  });
+
+  it('the worker health check fails once the worker has stopped beating', async () => {
+    const health = runBundle(dir, 'worker.mjs', ['health'], {
+      ...env,
+      WORKER_HEARTBEAT_FILE: path.join(dir, 'none'),
+    });
+    expect((await health.exited).code).toBe(1);
+    expect(health.output()).toContain('no heartbeat');
+  });
+});
