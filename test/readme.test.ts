@@ -1,0 +1,21 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from './support/app.ts';
+
+const read = (file: string) => readFile(`${projectRoot}/${file}`, 'utf8');
+
+describe('README', () => {
+  it('documents every environment variable the configuration reads', async () => {
+    const [config, readme] = await Promise.all([read('shared/config.ts'), read('README.md')]);
+    const names = [...config.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]);
+    expect(names.length).toBeGreaterThan(15);
+    const undocumented = names.filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(undocumented).toEqual([]);
+  });
+
+  it('shows the two set-up commands', async () => {
+    const readme = await read('README.md');
+    expect(readme).toContain('docker compose up --build');
+    expect(readme).toContain('npm ci && npm test');
+  });
+});
