@@ -137,3 +137,35 @@ describe('the built bundles, run as processes from a folder without node_modules
     expect(health.output()).toContain('no heartbeat');
   });
 });
+
+describe('migrations at start', () => {
+  it('the HTTP process applies pending migrations before listening unless MIGRATE_ON_START=false', async () => {
+    const fresh = await createScratchDatabase();
+    const port = String(await freePort());
+    const started: BundleProcess[] = [];
+    try {
+      const skip = runBundle(dir, 'http.mjs', [], { ...env, POSTGRES_DB: fresh.name, AP_PORT: port });
+      started.push(skip);
+      await skip.waitForLog((line) => line.msg === 'listening');
+      expect(skip.logs().some((line) => line.msg === 'migrations up to date')).toBe(false);
+      skip.child.kill('SIGTERM');
+      await skip.exited;
+
+      const migrating = runBundle(dir, 'http.mjs', [], {
+        ...env,
+        POSTGRES_DB: fresh.name,
+        AP_PORT: port,
+        MIGRATE_ON_START: 'true',
+      });
+      started.push(migrating);
+      await migrating.waitForLog((line) => line.msg === 'listening');
+      const logs = migrating.logs();
+      const applied = logs.findIndex((line) => line.migration === '0001_fixture-items.sql');
+      expect(applied).toBeGreaterThanOrEqual(0);
+      expect(applied).toBeLessThan(logs.findIndex((line) => line.msg === 'listening'));
+    } finally {
+      for (const running of started) await stopProcess(running);
+      await fresh.drop();
+    }
+  });
+});

@@ -140,3 +140,27 @@ describe('health', () => {
     }
   });
 });
+
+describe('API documentation', () => {
+  it('serves the OpenAPI 3.1 document made from the handlers', async () => {
+    const response = await t.request('GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/items', '/items/{id}', '/whoami']));
+    expect(doc.paths['/items']?.post).toMatchObject({
+      summary: 'Creates an item and records it in the background',
+    });
+  });
+
+  it('serves a docs page that loads nothing from another origin', async () => {
+    const response = await t.request('GET', '/docs');
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('/docs/swagger-ui-bundle.js');
+    expect(html).not.toMatch(/https?:\/\//);
+  });
+});
