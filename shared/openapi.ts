@@ -1,11 +1,9 @@
-import { STATUS_CODES } from 'node:http';
-import { type ConversionConfig, toJsonSchema } from '@valibot/to-json-schema';
 import type * as v from 'valibot';
-import type { AnyHandler, ResponseSpec } from './handler.ts';
+import type { AnyHandler } from './handler.ts';
+import { type Convert, type Json, jsonSchemaConverter } from './json-schema.ts';
+import { describeResponses, problemSchemas } from './openapi-responses.ts';
 import type { TaskDefinition } from './task.ts';
 
-type Json = Record<string, unknown>;
-type Convert = (schema: v.GenericSchema, mode: 'input' | 'output', context: string) => Json;
 type Route = OpenApiInput['routes'][number] & { template: string; pathNames: string[] };
 
 /** What the build knows about the app: every route with its file, and every task. */
@@ -24,7 +22,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
  * on the input's content only, not its order. Throws, naming the file, for a route OpenAPI cannot describe.
  */
 export function openApiDocument(input: OpenApiInput): Json {
-  const { components, convert } = schemaConverter();
+  const { components, convert } = jsonSchemaConverter(problemSchemas());
   const securitySchemes: Record<string, Json> = {};
   const paths: Record<string, Record<string, Json>> = {};
   const owners = new Map<string, string>();
@@ -151,124 +149,6 @@ function parameter(name: string, where: string, required: boolean, schema: Json)
   return withoutUndefined({ name, in: where, description, required, schema });
 }
 
-function describeResponses(d: AnyHandler, context: string, convert: Convert): Json {
-  const success = d.status ?? 200;
-  const declared: Record<string, ResponseSpec> = d.responses ?? {};
-  const spec = declared[success] ?? { description: reason(success), contentType: 'application/json' };
-  const responses: Record<string, Json> = {
-    [success]:
-      success === 204
-        ? { description: isSchema(spec) ? reason(204) : spec.description }
-        : describeResponse(success, spec, context, convert),
-  };
-  for (const [status, other] of Object.entries(declared)) {
-    if (Number(status) !== success)
-      responses[status] = describeResponse(Number(status), other, context, convert);
-  }
-  if (d.params || d.query || d.body || d.headers) responses[400] ??= problem(400);
-  if (d.auth) responses[401] ??= problem(401);
-  responses[500] ??= problem(500);
-  return responses;
-}
-
-function describeResponse(status: number, spec: ResponseSpec, context: string, convert: Convert): Json {
-  const json = (schema: v.GenericSchema) => convert(schema, 'output', `${context}Response${status}`);
-  if (isSchema(spec))
-    return { description: reason(status), content: { 'application/json': { schema: json(spec) } } };
-  // Every error this runtime sends is problem+json, so a described error needs no more than its description.
-  if (!spec.schema && !spec.contentType) {
-    return status >= 400 ? problem(status, spec.description) : { description: spec.description };
-  }
-  const media = spec.schema ? { schema: json(spec.schema) } : {};
-  return { description: spec.description, content: { [spec.contentType ?? 'application/json']: media } };
-}
-
-function problem(status: number, description = reason(status)): Json {
-  return {
-    description,
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-  };
-}
-
-/**
- * Converts valibot schemas to JSON Schema 2020-12. The definitions recursive schemas need move to
- * components.schemas, because a `#/$defs/..` reference inside the document would resolve against its root.
- */
-function schemaConverter(): { components: Record<string, Json>; convert: Convert } {
-  const components: Record<string, Json> = { Problem: problemSchema() };
-  const convert: Convert = (schema, typeMode, context) => {
-    const config: ConversionConfig = {
-      target: 'draft-2020-12',
-      errorMode: 'ignore',
-      typeMode,
-      overrideSchema,
-    };
-    const { $schema: _, $defs, ...json } = toJsonSchema(schema, config) as Json;
-    const defs = Object.entries(($defs ?? {}) as Record<string, Json>);
-    const names = new Map(defs.map(([key]) => [key, componentName(key, context)]));
-    // A name that already holds a different schema gets a numbered twin, so no definition overwrites another.
-    for (const [key, def] of defs) {
-      const base = names.get(key) as string;
-      for (let n = 2; components[names.get(key) as string]; n++) {
-        if (sameJson(components[names.get(key) as string], rewriteRefs(def, names))) break;
-        names.set(key, `${base}_${n}`);
-      }
-    }
-    for (const [key, def] of defs) components[names.get(key) as string] ??= rewriteRefs(def, names);
-    return rewriteRefs(json, names);
-  };
-  return { components, convert };
-}
-
-// A default computed by a function (a time, an id) is no fixed contract, and would make builds differ.
-const overrideSchema: ConversionConfig['overrideSchema'] = ({ valibotSchema, jsonSchema }) => {
-  if (typeof (valibotSchema as { default?: unknown }).default !== 'function') return undefined;
-  const { default: _, ...rest } = jsonSchema;
-  return rest;
-};
-
-function rewriteRefs(value: Json, names: Map<string, string>): Json {
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (node === null || typeof node !== 'object') return node;
-    return Object.fromEntries(
-      Object.entries(node).map(([key, child]) => {
-        const local = key === '$ref' && typeof child === 'string' && child.startsWith('#/$defs/');
-        const name = local ? names.get(child.slice('#/$defs/'.length)) : undefined;
-        return [key, name ? `#/components/schemas/${name}` : walk(child)];
-      }),
-    );
-  };
-  return walk(value) as Json;
-}
-
-function componentName(key: string, context: string): string {
-  return (/^\d+$/.test(key) ? `${context}${key}` : key).replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-function problemSchema(): Json {
-  const text = { type: 'string' };
-  return {
-    type: 'object',
-    description: 'An RFC 9457 problem: the body of every error answer.',
-    required: ['type', 'title', 'status', 'code', 'requestId'],
-    properties: {
-      type: { type: 'string', format: 'uri-reference' },
-      title: text,
-      status: { type: 'integer' },
-      detail: text,
-      instance: text,
-      code: { type: 'string', description: 'A stable, machine-readable error code.' },
-      requestId: { type: 'string', description: 'Quote it when reporting the problem.' },
-      errors: {
-        type: 'array',
-        description: 'The input fields that failed validation.',
-        items: { type: 'object', required: ['field', 'message'], properties: { field: text, message: text } },
-      },
-    },
-  };
-}
-
 function openApiPath(path: string, file: string): { template: string; pathNames: string[] } {
   const pathNames: string[] = [];
   // Hono's `:name`, `:name{regex}` (allowing one level of braces inside) and `:name?`.
@@ -302,14 +182,6 @@ function pascal(text: string): string {
     .split(/[^A-Za-z0-9]+/)
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join('');
-}
-
-function reason(status: number): string {
-  return STATUS_CODES[status] ?? `HTTP ${status}`;
-}
-
-function isSchema(spec: ResponseSpec): spec is v.GenericSchema {
-  return (spec as { kind?: unknown }).kind === 'schema';
 }
 
 function withoutUndefined(object: Json): Json {
