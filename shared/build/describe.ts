@@ -55,9 +55,20 @@ export function describeApp(input: {
     tasks.push({ name: task.name, definition });
   }
 
+  let openapi: Record<string, unknown> = {};
+  if (problems.length === 0) {
+    // The document's own checks (params not in the path, clashing templates) name their files too, so they
+    // belong in the same list rather than escaping as a stack trace.
+    try {
+      openapi = openApiDocument({ ...input, routes, tasks });
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+
   return {
     problems,
-    openapi: problems.length > 0 ? {} : openApiDocument({ ...input, routes, tasks }),
+    openapi,
     tasks: tasks.map(({ name, definition }) => ({
       name,
       file: input.tasks.find((task) => task.name === name)?.file ?? name,

@@ -54,10 +54,10 @@ export async function discover(root) {
   if (problems.length > 0) throw new DiscoveryError(problems);
   routes.sort(
     (a, b) =>
-      a.path.localeCompare(b.path) ||
+      compare(a.path, b.path) ||
       METHODS.indexOf(a.method.toLowerCase()) - METHODS.indexOf(b.method.toLowerCase()),
   );
-  tasks.sort((a, b) => a.name.localeCompare(b.name));
+  tasks.sort((a, b) => compare(a.name, b.name));
   return { routes, tasks };
 }
 
@@ -104,6 +104,16 @@ export function taskNameOf(file) {
     return `!${file}: a task file is named in kebab-case, e.g. tasks/send-welcome-email.ts (lowercase letters, digits, -)`;
   }
   return name;
+}
+
+/**
+ * Code-unit order: localeCompare would follow the machine's locale (under cs_CZ "/chat" sorts after "/help"),
+ * and the build's output must not depend on where it runs.
+ * @param {string} a
+ * @param {string} b
+ */
+function compare(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** @param {Route[]} routes */
