@@ -76,7 +76,11 @@ export async function runJob(
     log.info({ durationMs: elapsed(started), outcome: 'succeeded' }, 'job');
     return result;
   } catch (error) {
-    const outcome = (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
+    // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
+    // (a job of a task with no retries would otherwise be lost).
+    const interrupted = stop?.aborted === true && controller.signal.reason === stop.reason;
+    if (interrupted) job.options.retries = (job.options.retries ?? 0) + 1;
+    const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
     log.warn({ durationMs: elapsed(started), outcome, err: error }, 'job');
     throw error;
   } finally {

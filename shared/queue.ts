@@ -30,6 +30,9 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
     redis: beeQueueRedisSettings(config.redis) as BeeQueue.QueueSettings['redis'],
     isWorker,
     getEvents: false,
+    // bee-queue only forgets a stored job when an event for it arrives, and no queue here listens: storing
+    // them would keep every job ever enqueued in memory.
+    storeJobs: false,
     sendEvents: isWorker,
     activateDelayedJobs: isWorker,
     removeOnSuccess: true,
