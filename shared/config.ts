@@ -81,6 +81,26 @@ const EnvSchema = v.object({
   MIGRATIONS_DIR: v.optional(v.string()),
   WORKER_STALL_INTERVAL_MS: wholeNumber(5_000, 500, 600_000),
   WORKER_HEARTBEAT_FILE: v.optional(v.string(), '/tmp/worker-heartbeat.json'),
+  TASK_SCHEDULES: v.pipe(
+    v.optional(v.string(), ''),
+    v.regex(
+      /^(\s*[a-z0-9/-]+=[^;=]+)?(;\s*[a-z0-9/-]+=[^;=]+)*;?\s*$/,
+      'must look like task-name=cron;other-task=cron',
+    ),
+  ),
+  KEYS_DIR: v.optional(v.string()),
+  JWT_ISSUER: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit'),
+  JWT_AUDIENCE: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit-api'),
+  ACCESS_TOKEN_TTL_SECONDS: wholeNumber(900, 60, 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: wholeNumber(30 * 86_400, 300, 365 * 86_400),
+  PASSWORD_SCRYPT_N: v.pipe(
+    wholeNumber(2 ** 17, 2 ** 10, 2 ** 20),
+    v.check((n) => (n & (n - 1)) === 0, 'must be a power of two, e.g. 131072'),
+  ),
+  LOGIN_ATTEMPTS_PER_MINUTE: wholeNumber(5, 1, 1_000),
+  TRUST_PROXY: flag(false),
+  SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
+  MAIL_FROM: v.optional(v.string(), 'handler-kit <no-reply@localhost>'),
 });
 
 type Env = v.InferOutput<typeof EnvSchema>;
@@ -127,8 +147,30 @@ function shapeConfig(env: Env) {
     worker: {
       stallIntervalMs: env.WORKER_STALL_INTERVAL_MS,
       heartbeatFile: env.WORKER_HEARTBEAT_FILE,
+      scheduleOverrides: parseSchedules(env.TASK_SCHEDULES),
     },
+    auth: {
+      keysDir: env.KEYS_DIR,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      scrypt: { N: env.PASSWORD_SCRYPT_N, r: 8, p: 1 },
+      loginAttemptsPerMinute: env.LOGIN_ATTEMPTS_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
   };
+}
+
+/** `a=* * * * *;b=0 * * * *` → Map { a → '* * * * *', b → '0 * * * *' } */
+function parseSchedules(text: string): Map<string, string> {
+  const pairs = text
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => pair.split('=').map((part) => part.trim()) as [string, string]);
+  return new Map(pairs);
 }
 
 function productionProblems(env: Record<string, string | undefined>): string[] {

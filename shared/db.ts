@@ -1,4 +1,4 @@
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Sql, type TransactionSql } from 'postgres';
 import type { Config } from './config.ts';
 
 /** One pool per process, sized by PG_POOL_MAX. */
@@ -30,3 +30,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, message: string
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
+
+/** The pool or a transaction from `sql.begin`: what functions that run queries take. */
+export type Queryable = Sql | TransactionSql;

@@ -2,13 +2,22 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type * as v from 'valibot';
+import type { Config } from './config.ts';
+import type { Keyring } from './keys.ts';
 import type { Enqueue } from './task.ts';
 
 type Schema = v.GenericSchema;
 type Output<S> = S extends Schema ? v.InferOutput<S> : undefined;
 
 /** What every request's context and every auth check can reach. */
-export type Services = { sql: Sql; redis: Redis; log: Logger; enqueue: Enqueue };
+export type Services = {
+  sql: Sql;
+  redis: Redis;
+  log: Logger;
+  enqueue: Enqueue;
+  config: Config;
+  keys: Keyring;
+};
 
 /**
  * An authentication requirement. A handler names one in `auth`; the runtime calls `authenticate`
@@ -37,6 +46,8 @@ export type HandlerContext<P, Q, B, H, User> = Services & {
   headers: Output<H>;
   user: User;
   requestId: string;
+  /** The caller's address: the socket's peer, or the first X-Forwarded-For hop when TRUST_PROXY is on. */
+  clientIp: string;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   /** Sets a header on the answer, e.g. Location for a 201 or 202. */

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { createSql } from './db.ts';
 import { createApp, type Route } from './http.ts';
+import { loadKeyring } from './keys.ts';
 import { createLogger } from './log.ts';
 import { migrate } from './migrations.ts';
 import { onShutdownSignal, runMain } from './process.ts';
@@ -36,12 +37,24 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       }
     }
 
-    const redis = createRedis(config.redis);
+    const keys = await loadKeyring({
+      dir: config.auth.keysDir ?? fileURLToPath(new URL('../keys/', import.meta.url)),
+      production: config.env === 'production',
+      log,
+    });
+    const redis = createRedis(config.redis, log);
     const queues = createQueues(config, log);
     let shuttingDown = false;
     const app = createApp({
       routes: bundle.routes,
-      services: { sql, redis, log, enqueue: createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs }) },
+      services: {
+        sql,
+        redis,
+        log,
+        config,
+        keys,
+        enqueue: createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs }),
+      },
       bodyLimitBytes: config.http.bodyLimitBytes,
       openapi: bundle.openapi,
       docsAssetsDir: fileURLToPath(new URL('./docs/', import.meta.url)),

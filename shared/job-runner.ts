@@ -1,6 +1,7 @@
 import type BeeQueue from 'bee-queue';
 import * as v from 'valibot';
 import { fieldErrors } from './errors.ts';
+import { updateJobRecord } from './job-status.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import type { Enqueue, TaskContext } from './task.ts';
 
@@ -23,7 +24,7 @@ export class JobTimeoutError extends Error {
   }
 }
 
-type Services = Pick<TaskContext<unknown>, 'sql' | 'redis' | 'log'> & { enqueue: Enqueue };
+type Services = Pick<TaskContext<unknown>, 'sql' | 'redis' | 'log' | 'config'> & { enqueue: Enqueue };
 
 /**
  * Runs one job of a task: validates the payload, runs `run` with a signal that fires at the timeout, and
@@ -39,13 +40,21 @@ export async function runJob(
   const { name, definition } = task;
   const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
   const log = services.log.child({ task: name, jobId: job.id, attempt });
+  const track = (patch: Parameters<typeof updateJobRecord>[2]) =>
+    job.data?.tracked
+      ? updateJobRecord(services.sql, String(job.id), patch).catch((error) => {
+          log.warn({ err: error }, 'could not update the job record');
+        })
+      : Promise.resolve();
   const parsed = v.safeParse(definition.payload, job.data?.payload);
   if (!parsed.success) {
     job.options.retries = 0;
     const error = new InvalidPayloadError(name, fieldErrors('payload', parsed.issues));
     log.error({ errors: error.fields }, error.message);
+    await track({ status: 'failed', error: error.message });
     throw error;
   }
+  await track({ status: 'active', attempts: attempt, error: null });
 
   const controller = new AbortController();
   const timer = setTimeout(
@@ -69,11 +78,13 @@ export async function runJob(
       attempt,
       signal: controller.signal,
       progress: async (percent) => {
-        await job.reportProgress(Math.max(0, Math.min(100, Math.round(percent))));
+        const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+        await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
       },
     };
     const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
     log.info({ durationMs: elapsed(started), outcome: 'succeeded' }, 'job');
+    await track({ status: 'succeeded', progress: 100, result: result ?? null });
     return result;
   } catch (error) {
     // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
@@ -82,6 +93,7 @@ export async function runJob(
     if (interrupted) job.options.retries = (job.options.retries ?? 0) + 1;
     const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
     log.warn({ durationMs: elapsed(started), outcome, err: error }, 'job');
+    await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: (error as Error).message });
     throw error;
   } finally {
     clearTimeout(timer);

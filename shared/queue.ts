@@ -14,7 +14,7 @@ import {
 } from './task.ts';
 
 /** What a job carries in Redis: the task's payload plus where it came from. */
-export type JobEnvelope = { payload: unknown; enqueuedAt: string; requestId?: string };
+export type JobEnvelope = { payload: unknown; enqueuedAt: string; requestId?: string; tracked?: boolean };
 
 /** A task known by name, as the worker and the tests load them. */
 export type NamedTask = { name: string; definition: TaskDefinition };
@@ -73,6 +73,7 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
       payload,
       enqueuedAt: new Date().toISOString(),
       requestId: enqueueOptions.requestId,
+      ...(enqueueOptions.tracked ? { tracked: true } : {}),
     };
     const job = withPolicy(queues.get(name).createJob(envelope), jobPolicy(task));
     if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);

@@ -41,6 +41,7 @@ export function routeHandler(definition: AnyHandler) {
       headers,
       user,
       requestId: c.get('requestId'),
+      clientIp: clientIp(c, services.config.auth.trustProxy),
       signal: c.req.raw.signal,
       setHeader: (name, value) => responseHeaders.set(name, value),
     });
@@ -72,6 +73,13 @@ async function jsonBody(c: Context): Promise<unknown> {
   } catch (error) {
     throw new HttpError(400, 'malformed_json', `The body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** The peer of the socket, unless a trusted proxy in front says who its client was. */
+function clientIp(c: Context, trustProxy: boolean): string {
+  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return forwarded || incoming?.socket?.remoteAddress || 'unknown';
 }
 
 /** One value stays a string and repeated keys become an array, so `?tag=a&tag=b` reads naturally. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type * as v from 'valibot';
+import type { Config } from './config.ts';
 
 /** How a failed job waits before its next try. */
 export type Backoff = { strategy: 'immediate' | 'fixed' | 'exponential'; delayMs: number };
@@ -26,8 +27,11 @@ export type TaskHandle<Payload> = {
   readonly __payload?: (payload: Payload) => void;
 };
 
-/** `jobId` makes enqueueing idempotent: a second job with the same id is dropped. */
-export type EnqueueOptions = { jobId?: string; delayMs?: number; requestId?: string };
+/**
+ * `jobId` makes enqueueing idempotent: a second job with the same id is dropped. `tracked` says a job record
+ * with that id exists (see shared/job-status.ts), which the worker keeps up to date.
+ */
+export type EnqueueOptions = { jobId?: string; delayMs?: number; requestId?: string; tracked?: boolean };
 
 /** Puts a job on a task's queue; resolves with the job id once Redis has it. */
 export type Enqueue = <Payload>(
@@ -47,6 +51,7 @@ export type TaskContext<Payload> = {
   sql: Sql;
   redis: Redis;
   log: Logger;
+  config: Config;
   enqueue: Enqueue;
   /** Reports progress, 0 to 100, to whoever watches the job. */
   progress(percent: number): Promise<void>;

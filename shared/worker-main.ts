@@ -22,7 +22,7 @@ export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
     }
     const log = createLogger(config.logLevel, { process: 'worker' });
     const sql = createSql(config.postgres);
-    const redis = createRedis(config.redis);
+    const redis = createRedis(config.redis, log);
     const worker = startWorker({ tasks, config, sql, redis, log });
 
     const beat = async () => {

@@ -8,7 +8,7 @@ import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
 
 export type WorkerOptions = {
   tasks: NamedTask[];
-  config: Pick<Config, 'redis' | 'worker' | 'enqueueTimeoutMs'>;
+  config: Config;
   sql: Sql;
   redis: Redis;
   log: Logger;
@@ -24,18 +24,25 @@ export function startWorker(options: WorkerOptions) {
   const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
   const stopping = new AbortController();
   const crons: Cron[] = [];
+  const unknown = [...config.worker.scheduleOverrides.keys()].filter(
+    (name) => !tasks.some((t) => t.name === name),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `TASK_SCHEDULES names tasks that do not exist: ${unknown.join(', ')}; check the names under tasks/`,
+    );
+  }
 
   for (const task of tasks) {
     const queue = queues.get(task.name, true);
     queue.process(task.definition.concurrency, (job) =>
-      runJob(task, job, { sql, redis, log, enqueue }, stopping.signal),
+      runJob(task, job, { sql, redis, log, config, enqueue }, stopping.signal),
     );
     queue.checkStalledJobs(config.worker.stallIntervalMs).catch((error) => {
       log.warn({ task: task.name, err: error }, 'stalled-job check failed');
     });
-    if (task.definition.schedule) {
-      crons.push(scheduleTask(task, { redis, log, enqueue }));
-    }
+    const schedule = config.worker.scheduleOverrides.get(task.name) ?? task.definition.schedule;
+    if (schedule) crons.push(scheduleTask(task, schedule, { redis, log, enqueue }));
   }
   log.info({ tasks: tasks.map((task) => task.name) }, 'worker started');
 
@@ -59,9 +66,9 @@ export function startWorker(options: WorkerOptions) {
  */
 function scheduleTask(
   task: NamedTask,
+  schedule: string,
   services: { redis: Redis; log: Logger; enqueue: ReturnType<typeof createEnqueue> },
 ): Cron {
-  const schedule = task.definition.schedule as string;
   return new Cron(schedule, { protect: true, catch: true }, async (cron: Cron) => {
     const tick = (cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date()).toISOString();
     const claimed = await services.redis.set(`schedule:${task.name}:${tick}`, '1', 'PX', 86_400_000, 'NX');

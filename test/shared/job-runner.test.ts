@@ -45,7 +45,7 @@ async function jobOf(task: NamedTask, payload: unknown) {
 
 function services() {
   const { lines, log } = captureLog();
-  return { lines, services: { sql: t.sql, redis: t.redis, log, enqueue: t.enqueue } };
+  return { lines, services: { sql: t.sql, redis: t.redis, log, config: t.config, enqueue: t.enqueue } };
 }
 
 describe('runJob', () => {

@@ -8,6 +8,7 @@ import { createSql } from '../../shared/db.ts';
 import { swaggerUiAssetsDir } from '../../shared/docs.ts';
 import type { AnyHandler } from '../../shared/handler.ts';
 import { createApp } from '../../shared/http.ts';
+import { loadKeyring } from '../../shared/keys.ts';
 import { migrate } from '../../shared/migrations.ts';
 import { openApiDocument } from '../../shared/openapi.ts';
 import { createEnqueue, createQueues, type NamedTask } from '../../shared/queue.ts';
@@ -51,21 +52,22 @@ export async function loadRoot(root: string) {
  * test run's real Postgres and Redis. The root's migrations are applied first.
  */
 export async function createTestApp(
-  options: { root?: string; env?: Record<string, string>; migrate?: boolean } = {},
+  options: { root?: string; env?: Record<string, string>; migrate?: boolean; keysDir?: string } = {},
 ) {
   const root = options.root ?? fixtureRoot;
   const config = testConfig(options.env);
   const { routes, tasks } = await loadRoot(root);
   const sql = createSql(config.postgres);
   if (options.migrate !== false) await migrate(sql, path.join(root, 'sql'));
-  const redis = createRedis(config.redis);
   const { lines, log } = captureLog();
+  const redis = createRedis(config.redis, log);
+  const keys = await loadKeyring({ dir: options.keysDir ?? path.join(root, 'keys'), production: false, log });
   const queues = createQueues(config, log);
   const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
   let shuttingDown = false;
   const app = createApp({
     routes,
-    services: { sql, redis, log, enqueue },
+    services: { sql, redis, log, enqueue, config, keys },
     bodyLimitBytes: config.http.bodyLimitBytes,
     openapi: openApiDocument({ title: 'fixture', version: '0.0.0', routes, tasks }),
     docsAssetsDir: swaggerUiAssetsDir(),
@@ -76,6 +78,7 @@ export async function createTestApp(
     config,
     sql,
     redis,
+    keys,
     queues,
     tasks,
     logs: lines,
@@ -107,6 +110,7 @@ export async function createTestApp(
         sql,
         redis,
         log,
+        config,
         enqueue,
         progress: async (percent) => {
           reported.push(percent);

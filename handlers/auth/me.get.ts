@@ -1,0 +1,16 @@
+import { bearer } from '../../shared/bearer-auth.ts';
+import { HttpError } from '../../shared/errors.ts';
+import { defineHandler } from '../../shared/handler.ts';
+import { toUserView, type UserRow, UserView } from '../../shared/users.ts';
+
+export default defineHandler({
+  summary: 'The signed-in account',
+  tags: ['auth'],
+  auth: bearer,
+  responses: { 200: UserView },
+  async handle({ user, sql }) {
+    const [row] = await sql<UserRow[]>`select id, email, name, created_at from users where id = ${user.id}`;
+    if (!row) throw HttpError.unauthorized('The account of this token no longer exists.');
+    return toUserView(row);
+  },
+});

@@ -1,0 +1,25 @@
+import * as v from 'valibot';
+import { HttpError } from '../../shared/errors.ts';
+import { defineHandler } from '../../shared/handler.ts';
+import { issueTokenPair, spendRefreshToken } from '../../shared/sessions.ts';
+import { TokenPairView } from '../../shared/users.ts';
+
+export default defineHandler({
+  summary: 'Trades a refresh token for a new token pair',
+  description: 'The refresh token is spent. Presenting a spent token again revokes its whole family.',
+  tags: ['auth'],
+  body: v.strictObject({ refreshToken: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) }),
+  responses: { 200: TokenPairView },
+  async handle({ body, sql, keys, config, log }) {
+    const spent = await sql.begin(async (tx) => {
+      const outcome = await spendRefreshToken(tx, body.refreshToken);
+      if ('refused' in outcome) return outcome;
+      return { pair: await issueTokenPair(tx, keys, config, outcome.userId, outcome.familyId) };
+    });
+    if ('refused' in spent) {
+      log.info({ reason: spent.refused }, 'refresh token refused');
+      throw HttpError.unauthorized('The refresh token is invalid, spent or expired. Sign in again.');
+    }
+    return spent.pair;
+  },
+});

@@ -1,0 +1,33 @@
+import * as v from 'valibot';
+import { HttpError } from '../../shared/errors.ts';
+import { defineHandler } from '../../shared/handler.ts';
+import { hashPassword } from '../../shared/password.ts';
+import { Email, Password, toUserView, type UserRow, UserView } from '../../shared/users.ts';
+import sendWelcomeEmail from '../../tasks/send-welcome-email.ts';
+
+export default defineHandler({
+  summary: 'Creates an account',
+  description: 'Email is unique without regard to case. A welcome email is sent in the background.',
+  tags: ['auth'],
+  body: v.strictObject({
+    email: Email,
+    password: Password,
+    name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100))),
+  }),
+  status: 201,
+  responses: { 201: UserView, 409: { description: 'An account with this email exists' } },
+  async handle({ body, sql, config, enqueue }) {
+    const passwordHash = await hashPassword(body.password, config.auth.scrypt);
+    // The job is enqueued inside the transaction: if Redis refuses it, no account is left without its email.
+    const user = await sql.begin(async (tx) => {
+      const [row] = await tx<UserRow[]>`
+        insert into users (email, name, password_hash) values (${body.email}, ${body.name ?? null}, ${passwordHash})
+        on conflict ((lower(email))) do nothing
+        returning id, email, name, created_at`;
+      if (!row) throw HttpError.conflict('An account with this email already exists.');
+      await enqueue(sendWelcomeEmail, { userId: row.id });
+      return row;
+    });
+    return toUserView(user);
+  },
+});
