@@ -14,8 +14,9 @@ import { createRedis } from './redis.ts';
 export type HttpBundle = { routes: Route[]; openapi: Record<string, unknown> };
 
 /**
- * The HTTP process. `migrate` applies pending migrations and exits; `openapi` prints the document;
- * anything else serves the API (applying migrations first unless MIGRATE_ON_START=false).
+ * The HTTP process. `migrate` applies pending migrations and exits; `openapi` prints the document; `health`
+ * asks the running server's /readyz (for a container healthcheck); anything else serves the API, applying
+ * migrations first unless MIGRATE_ON_START=false.
  */
 export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
   runMain(async () => {
@@ -24,6 +25,11 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       return;
     }
     const config = loadConfig();
+    if (argv[0] === 'health') {
+      const problem = await readinessProblem(config.http);
+      process.stdout.write(problem ? `unhealthy: ${problem}\n` : 'healthy\n');
+      process.exit(problem ? 1 : 0);
+    }
     const log = createLogger(config.logLevel, { process: 'http' });
     const sql = createSql(config.postgres);
     const migrationsDir = config.migrationsDir ?? fileURLToPath(new URL('../sql/', import.meta.url));
@@ -79,4 +85,16 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit(), queues.close(1_000)]);
     });
   });
+}
+
+/** Asks the server on this machine whether it is ready; the reason it is not, or undefined. */
+async function readinessProblem(http: { host: string; port: number }): Promise<string | undefined> {
+  const host = ['0.0.0.0', '::', ''].includes(http.host) ? '127.0.0.1' : http.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}/readyz`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? undefined : `${url} answered ${response.status}: ${await response.text()}`;
+  } catch (error) {
+    return `${url} did not answer (${(error as Error).message})`;
+  }
 }

@@ -74,6 +74,9 @@ describe('the built bundles, run as processes from a folder without node_modules
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { postgres: 'ok', redis: 'ok' } });
+    const health = runBundle(dir, 'http.mjs', ['health'], env);
+    expect((await health.exited).code).toBe(0);
+    expect(health.output()).toContain('healthy');
   });
 
   it('runs an enqueued job in the worker and reports healthy', async () => {
@@ -119,6 +122,9 @@ describe('the built bundles, run as processes from a folder without node_modules
     expect(await response.json()).toEqual({ waitedMs: 1500 });
     expect(await running.exited).toEqual({ code: 0, signal: null });
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    const health = runBundle(dir, 'http.mjs', ['health'], env);
+    expect((await health.exited).code).toBe(1);
+    expect(health.output()).toContain('did not answer');
   });
 
   it('stops the worker on SIGTERM with exit 0', async () => {
