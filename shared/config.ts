@@ -19,6 +19,7 @@ const PLACEHOLDER_SECRETS = new Set([
   'postgres',
   'secret',
   'example',
+  'local-only-password',
 ]);
 
 const port = (fallback: number) =>
@@ -110,8 +111,12 @@ export type Config = ReturnType<typeof shapeConfig>;
 
 /** Parses the environment once; throws a ConfigError naming every bad or missing variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const result = v.safeParse(EnvSchema, env, { abortPipeEarly: true });
-  const problems = [...(result.success ? [] : result.issues.map(describeIssue)), ...productionProblems(env)];
+  // Compose and shells pass `VAR=` for an unset `${VAR:-}`: an empty value means not set.
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = v.safeParse(EnvSchema, set, { abortPipeEarly: true });
+  const problems = [...(result.success ? [] : result.issues.map(describeIssue)), ...productionProblems(set)];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return shapeConfig(result.output);
 }

@@ -74,6 +74,23 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/RD_PASSWORD: must be set to a real secret when APP_ENV=production/);
   });
 
+  it('treats an empty variable as unset, as compose passes ${VAR:-}', () => {
+    const config = loadConfig({ ...minimal, SMTP_URL: '', AP_PORT: '', RD_PASSWORD: '' });
+    expect(config.mail.smtpUrl).toBeUndefined();
+    expect(config.http.port).toBe(3030);
+    expect(configError({ ...minimal, PG_HOST: '' }).message).toMatch(/PG_HOST: is required/);
+  });
+
+  it("refuses the compose file's local default passwords in production", () => {
+    const error = configError({
+      ...minimal,
+      APP_ENV: 'production',
+      POSTGRES_PASSWORD: 'local-only-password',
+      RD_PASSWORD: 'local-only-password',
+    });
+    expect(error.problems).toHaveLength(2);
+  });
+
   it('accepts real secrets in production', () => {
     const config = loadConfig({
       ...minimal,
