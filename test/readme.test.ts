@@ -13,6 +13,13 @@ describe('README', () => {
     expect(undocumented).toEqual([]);
   });
 
+  it('.env.example lists every environment variable the configuration reads', async () => {
+    const [config, example] = await Promise.all([read('shared/config.ts'), read('.env.example')]);
+    const names = [...config.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]);
+    const missing = names.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example));
+    expect(missing).toEqual([]);
+  });
+
   it('shows the two set-up commands', async () => {
     const readme = await read('README.md');
     expect(readme).toContain('docker compose up --build');

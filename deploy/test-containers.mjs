@@ -1,0 +1,176 @@
+// `npm run test:containers`: proves the Dockerfile and docker-compose.yml on a real Docker engine with compose v2.
+// It builds the image, brings the stack up, drives the API over the published port, checks what runs and what
+// the image holds, restarts the stack to show the data survives, and always removes what it made.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const project = `hk-test-${randomBytes(3).toString('hex')}`;
+const started = Date.now();
+const steps = [];
+
+function compose(args, options = {}) {
+  return docker(['compose', '-p', project, ...args], options);
+}
+
+function docker(args, { quiet = false, allowFail = false } = {}) {
+  const result = spawnSync('docker', args, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0 && !allowFail) {
+    throw new Error(`docker ${args.join(' ')} failed (${result.status}):\n${result.stderr || result.stdout}`);
+  }
+  if (!quiet && result.stderr) process.stderr.write(result.stderr.split('\n').slice(-5).join('\n'));
+  return result.stdout.trim();
+}
+
+async function step(name, run) {
+  const at = Date.now();
+  const value = await run();
+  steps.push({ step: name, seconds: (Date.now() - at) / 1000 });
+  console.log(`ok  ${name} (${((Date.now() - at) / 1000).toFixed(1)} s)`);
+  return value;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const [appPort, pgPort, rdPort] = await Promise.all([freePort(), freePort(), freePort()]);
+const env = {
+  ...process.env,
+  AP_PUBLISHED_PORT: String(appPort),
+  PG_PUBLISHED_PORT: String(pgPort),
+  RD_PUBLISHED_PORT: String(rdPort),
+  IMAGE_TAG: project,
+  LOG_LEVEL: 'info',
+};
+const base = `http://127.0.0.1:${appPort}`;
+
+async function api(method, path, { body, token } = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: type.includes('json') ? JSON.parse(text) : text,
+  };
+}
+
+async function poll(read, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await read();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+}
+
+const up = () => compose(['up', '-d', '--wait', '--wait-timeout', '180']);
+let failed = false;
+try {
+  await step('compose config -q', () => compose(['config', '-q']));
+  await step('build the image', () => compose(['build', '--quiet']));
+  await step('up --wait', up);
+
+  const email = `ops-${randomBytes(3).toString('hex')}@example.test`;
+  const password = 'correct horse battery staple';
+  const token = await step('register, login and notes', async () => {
+    const registered = await api('POST', '/auth/register', { body: { email, password, name: 'Ops' } });
+    check(
+      registered.status === 201,
+      `register answered ${registered.status}: ${JSON.stringify(registered.body)}`,
+    );
+    const login = await api('POST', '/auth/login', { body: { email, password } });
+    check(login.status === 200, `login answered ${login.status}`);
+    const { accessToken } = login.body;
+    const note = await api('POST', '/notes', {
+      token: accessToken,
+      body: { title: 'Kept', body: 'across restarts' },
+    });
+    check(note.status === 201, `POST /notes answered ${note.status}`);
+    const list = await api('GET', '/notes', { token: accessToken });
+    check(list.body.items?.length === 1, 'GET /notes did not list the new note');
+    return accessToken;
+  });
+
+  await step('export, job status and download', async () => {
+    const exported = await api('POST', '/notes/exports', { token, body: { format: 'csv' } });
+    check(exported.status === 202, `POST /notes/exports answered ${exported.status}`);
+    const job = await poll(async () => {
+      const status = await api('GET', exported.headers.get('location'), { token });
+      return status.body.status === 'succeeded' ? status.body : undefined;
+    }, 'the export job');
+    const file = await api('GET', job.result.url, { token });
+    check(file.status === 200 && file.body.includes('Kept'), 'the export file does not hold the note');
+  });
+
+  await step('app and worker run as non-root', () => {
+    for (const service of ['app', 'worker']) {
+      const uid = compose(['exec', '-T', service, 'id', '-u']);
+      check(uid !== '0' && uid !== '', `${service} runs as uid ${uid}`);
+    }
+  });
+
+  const image = `handler-kit:${project}`;
+  await step('the runtime image holds no node_modules, sources or private keys', () => {
+    const files = docker(['run', '--rm', '--entrypoint', 'find', image, '/app']).split('\n');
+    const bad = files.filter((file) =>
+      /node_modules|\.ts$|\.private\.pem$|\/handlers\/|\/shared\//.test(file),
+    );
+    check(bad.length === 0, `unexpected files in the image:\n${bad.join('\n')}`);
+    check(
+      files.includes('/app/dist/http.mjs') && files.includes('/app/dist/worker.mjs'),
+      'the bundles are missing',
+    );
+    console.log(
+      `    /app holds ${files.length} entries: ${files.filter((f) => /\/app\/[^/]+$/.test(f)).join(' ')}`,
+    );
+  });
+
+  await step('down, then up: the data is still there', async () => {
+    compose(['down']);
+    up();
+    const login = await api('POST', '/auth/login', { body: { email, password } });
+    check(login.status === 200, `login after restart answered ${login.status}`);
+    const list = await api('GET', '/notes', { token: login.body.accessToken });
+    check(list.body.items?.[0]?.title === 'Kept', 'the note did not survive the restart');
+  });
+
+  const bytes = Number(docker(['image', 'inspect', '--format', '{{.Size}}', image]));
+  console.log(`image ${image}: ${(bytes / 1024 / 1024).toFixed(1)} MiB (${bytes} bytes)`);
+} catch (error) {
+  failed = true;
+  console.error(`FAILED: ${error.message}`);
+  console.error(compose(['logs', '--no-color', '--tail', '80'], { quiet: true, allowFail: true }));
+} finally {
+  compose(['down', '-v', '--remove-orphans'], { quiet: true, allowFail: true });
+  docker(['image', 'rm', '-f', `handler-kit:${project}`], { quiet: true, allowFail: true });
+  console.log(
+    JSON.stringify({
+      containerTest: failed ? 'failed' : 'passed',
+      seconds: (Date.now() - started) / 1000,
+      steps,
+    }),
+  );
+}
+process.exit(failed ? 1 : 0);
