@@ -19,17 +19,26 @@ export function thumbprint(jwk) {
  */
 export async function writeKeyPair(dir) {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.(\d+)Z$/, '$1Z');
   await mkdir(dir, { recursive: true });
-  const privateFile = path.join(dir, `${stamp}.private.pem`);
-  const publicFile = path.join(dir, `${stamp}.public.pem`);
-  await writeFile(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-    mode: 0o600,
-    flag: 'wx',
-  });
-  await writeFile(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
-  return { kid: thumbprint(publicKey.export({ format: 'jwk' })), privateFile, publicFile };
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+  // Two keys made in the same millisecond would share a name: the later one takes the next free stamp.
+  for (let at = Date.now(); ; at++) {
+    const stamp = new Date(at)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.(\d+)Z$/, '$1Z');
+    const privateFile = path.join(dir, `${stamp}.private.pem`);
+    const publicFile = path.join(dir, `${stamp}.public.pem`);
+    try {
+      await writeFile(privateFile, privatePem, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EEXIST') continue;
+      throw error;
+    }
+    await writeFile(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), {
+      mode: 0o644,
+      flag: 'wx',
+    });
+    return { kid: thumbprint(publicKey.export({ format: 'jwk' })), privateFile, publicFile };
+  }
 }

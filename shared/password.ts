@@ -4,6 +4,8 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 export type ScryptCost = { N: number; r: number; p: number };
 
 const KEY_LENGTH = 64;
+// A stored hash decides the cost of checking it: refuse one that would take more than a GiB to check.
+const MAX_MEMORY_BYTES = 2 ** 30;
 
 /**
  * Hashes a password into a self-describing string, `scrypt$N$r$p$salt$hash`, so that the cost can change later
@@ -17,15 +19,26 @@ export async function hashPassword(password: string, cost: ScryptCost): Promise<
 
 /** Checks a password against a stored hash in constant time; false for a hash it cannot read. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  const parsed = parseHash(stored);
+  if (!parsed) return false;
+  const actual = await derive(password, parsed.salt, parsed.cost);
+  return timingSafeEqual(actual, parsed.hash);
+}
+
+function parseHash(stored: string): { cost: ScryptCost; salt: Buffer; hash: Buffer } | undefined {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
+  const [N, r, p] = parts.slice(1, 4).map((part) => (/^[1-9]\d{0,7}$/.test(part) ? Number(part) : 0)) as [
+    number,
+    number,
+    number,
+  ];
+  const powerOfTwo = N > 1 && (N & (N - 1)) === 0;
+  if (!powerOfTwo || r < 1 || p < 1 || p > 16 || 128 * N * r > MAX_MEMORY_BYTES) return undefined;
+  const salt = Buffer.from(parts[4] as string, 'base64url');
+  const hash = Buffer.from(parts[5] as string, 'base64url');
+  if (salt.length < 8 || hash.length !== KEY_LENGTH) return undefined;
+  return { cost: { N, r, p }, salt, hash };
 }
 
 function derive(password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {

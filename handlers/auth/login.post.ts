@@ -13,8 +13,15 @@ export default defineHandler({
   summary: 'Signs in with email and password',
   description: 'Each email and address gets a few tries a minute; past that, 429 with Retry-After.',
   tags: ['auth'],
-  body: v.strictObject({ email: Email, password: v.pipe(v.string(), v.maxLength(256)) }),
-  responses: { 200: TokenPairView, 429: { description: 'Too many tries; wait Retry-After seconds' } },
+  body: v.strictObject({
+    email: Email,
+    password: v.pipe(v.string(), v.maxLength(256), v.examples(['correct horse battery staple'])),
+  }),
+  responses: {
+    200: TokenPairView,
+    401: { description: 'The email or password is wrong (the same answer for both)' },
+    429: { description: 'Too many tries; wait Retry-After seconds' },
+  },
   async handle({ body, sql, redis, keys, config, clientIp }) {
     const limit = await takeAttempt(
       redis,

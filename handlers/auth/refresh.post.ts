@@ -2,14 +2,17 @@ import * as v from 'valibot';
 import { HttpError } from '../../shared/errors.ts';
 import { defineHandler } from '../../shared/handler.ts';
 import { issueTokenPair, spendRefreshToken } from '../../shared/sessions.ts';
-import { TokenPairView } from '../../shared/users.ts';
+import { RefreshToken, TokenPairView } from '../../shared/users.ts';
 
 export default defineHandler({
   summary: 'Trades a refresh token for a new token pair',
   description: 'The refresh token is spent. Presenting a spent token again revokes its whole family.',
   tags: ['auth'],
-  body: v.strictObject({ refreshToken: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) }),
-  responses: { 200: TokenPairView },
+  body: v.strictObject({ refreshToken: RefreshToken }),
+  responses: {
+    200: TokenPairView,
+    401: { description: 'The refresh token is unknown, spent, revoked or expired' },
+  },
   async handle({ body, sql, keys, config, log }) {
     const spent = await sql.begin(async (tx) => {
       const outcome = await spendRefreshToken(tx, body.refreshToken);

@@ -12,10 +12,16 @@ export default defineHandler({
   body: v.strictObject({
     email: Email,
     password: Password,
-    name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100))),
+    name: v.optional(
+      v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100), v.examples(['Ada Lovelace'])),
+    ),
   }),
   status: 201,
-  responses: { 201: UserView, 409: { description: 'An account with this email exists' } },
+  responses: {
+    201: UserView,
+    409: { description: 'An account with this email exists' },
+    503: { description: 'The job queue is unavailable; nothing was created, try again' },
+  },
   async handle({ body, sql, config, enqueue }) {
     const passwordHash = await hashPassword(body.password, config.auth.scrypt);
     // The job is enqueued inside the transaction: if Redis refuses it, no account is left without its email.

@@ -1,4 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thumbprint } from '../../../shared/keygen.mjs';
+import type { Keyring } from '../../../shared/keys.ts';
 import { signAccessToken } from '../../../shared/tokens.ts';
 import { createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
 import { signUp } from '../../support/users.ts';
@@ -33,4 +36,51 @@ describe('GET /auth/me', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
   });
+
+  it('answers 401 for a token meant for another audience or from another issuer', async () => {
+    const user = await signUp(t);
+    const settings = { ...t.config.auth, ttlSeconds: 300 };
+    for (const other of [{ audience: 'another-api' }, { issuer: 'someone-else' }]) {
+      const { token } = signAccessToken(t.keys, { ...settings, ...other }, user.id);
+      const response = await t.request('GET', '/auth/me', { headers: bearer(token) });
+      expect(response.status, JSON.stringify(other)).toBe(401);
+    }
+  });
+
+  it('answers 401 for a token signed by a key outside the keyring', async () => {
+    const user = await signUp(t);
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const settings = { ...t.config.auth, ttlSeconds: 300 };
+    const stranger = (kid: string): Keyring => ({
+      signing: { kid, key: privateKey },
+      verifying: new Map(),
+      jwks: { keys: [] },
+    });
+    const ownKid = thumbprint(publicKey.export({ format: 'jwk' }));
+    const knownKid = t.keys.signing?.kid as string;
+    for (const kid of [ownKid, knownKid]) {
+      const { token } = signAccessToken(stranger(kid), settings, user.id);
+      expect((await t.request('GET', '/auth/me', { headers: bearer(token) })).status, kid).toBe(401);
+    }
+  });
+
+  it('answers 401 for an unsigned token (alg none)', async () => {
+    const user = await signUp(t);
+    const { claims } = signAccessToken(t.keys, { ...t.config.auth, ttlSeconds: 300 }, user.id);
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const header = part({ alg: 'none', typ: 'at+jwt', kid: t.keys.signing?.kid });
+    for (const token of [`${header}.${part(claims)}.`, `${header}.${part(claims)}.AAAA`]) {
+      expect((await t.request('GET', '/auth/me', { headers: bearer(token) })).status, token).toBe(401);
+    }
+  });
+
+  it('answers 401 once the account is gone', async () => {
+    const user = await signUp(t);
+    await t.sql`delete from users where id = ${user.id}`;
+    expect((await t.request('GET', '/auth/me', { headers: user.headers })).status).toBe(401);
+  });
 });
+
+function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}

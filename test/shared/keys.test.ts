@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { thumbprint, writeKeyPair } from '../../shared/keygen.mjs';
+import { loadKeyring } from '../../shared/keys.ts';
+import { signAccessToken, verifyAccessToken } from '../../shared/tokens.ts';
+import { captureLog, projectRoot } from '../support/app.ts';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'keys-test-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+const settings = { issuer: 'keys-test', audience: 'keys-test-api', ttlSeconds: 300 };
+
+describe('loadKeyring', () => {
+  it('signs with the newest private key and verifies and publishes every key', async () => {
+    const dir = await tempDir();
+    const pairs = [await writeKeyPair(dir), await writeKeyPair(dir), await writeKeyPair(dir)];
+    const { log, lines } = captureLog();
+    const keys = await loadKeyring({ dir, production: true, log });
+
+    expect(keys.signing?.kid).toBe(pairs[2]?.kid);
+    expect([...keys.verifying.keys()].sort()).toEqual(pairs.map((pair) => pair.kid).sort());
+    expect(keys.jwks.keys.map((key) => key.kid).sort()).toEqual(pairs.map((pair) => pair.kid).sort());
+    for (const jwk of keys.jwks.keys) {
+      expect(jwk).toEqual({
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: expect.any(String),
+        kid: thumbprint(jwk),
+        alg: 'EdDSA',
+        use: 'sig',
+      });
+      expect(jwk).not.toHaveProperty('d');
+    }
+    expect(lines.filter((line) => Number(line.level) >= 40)).toEqual([]);
+
+    // A token signed by an older key (before a rotation) still verifies.
+    for (const pair of pairs) {
+      const older = {
+        ...keys,
+        signing: { kid: pair.kid, key: createPrivateKey(await readFile(pair.privateFile)) },
+      };
+      const { token } = signAccessToken(older, settings, 'user-1');
+      expect(verifyAccessToken(keys, settings, token)).toMatchObject({ claims: { sub: 'user-1' } });
+    }
+  });
+
+  it('publishes a public key that has no private key beside it, without signing with it', async () => {
+    const dir = await tempDir();
+    const retired = await writeKeyPair(dir);
+    await rm(retired.privateFile);
+    const current = await writeKeyPair(dir);
+    const keys = await loadKeyring({ dir, production: true, log: captureLog().log });
+    expect(keys.signing?.kid).toBe(current.kid);
+    expect(keys.jwks.keys.map((key) => key.kid).sort()).toEqual([retired.kid, current.kid].sort());
+  });
+
+  it('refuses to start in production without a private key, naming the folder', async () => {
+    const dir = await tempDir();
+    await expect(loadKeyring({ dir, production: true, log: captureLog().log })).rejects.toThrow(
+      `No private signing key in ${dir}`,
+    );
+    const onlyPublic = await writeKeyPair(dir);
+    await rm(onlyPublic.privateFile);
+    await expect(loadKeyring({ dir, production: true, log: captureLog().log })).rejects.toThrow(dir);
+    const missing = path.join(dir, 'not-there');
+    await expect(loadKeyring({ dir: missing, production: true, log: captureLog().log })).rejects.toThrow(
+      missing,
+    );
+  });
+
+  it('makes a throwaway key outside production, with a warning', async () => {
+    const dir = await tempDir();
+    const { log, lines } = captureLog();
+    const keys = await loadKeyring({ dir, production: false, log });
+    expect(keys.signing).toBeDefined();
+    expect(keys.jwks.keys.map((key) => key.kid)).toEqual([keys.signing?.kid]);
+    const warning = lines.find((line) => line.level === 40);
+    expect(warning).toMatchObject({ dir, kid: keys.signing?.kid });
+    expect(String(warning?.msg)).toContain('throwaway');
+    const { token } = signAccessToken(keys, settings, 'user-2');
+    expect(verifyAccessToken(keys, settings, token)).toMatchObject({ claims: { sub: 'user-2' } });
+  });
+
+  it('loads verifying keys only, silently, when signing is not required', async () => {
+    const dir = await tempDir();
+    const { log, lines } = captureLog();
+    const keys = await loadKeyring({ dir, production: true, log, requireSigning: false });
+    expect(keys.signing).toBeUndefined();
+    expect(keys.jwks.keys).toEqual([]);
+    expect(lines).toEqual([]);
+  });
+
+  it('refuses a corrupt key file, naming it', async () => {
+    const dir = await tempDir();
+    await writeKeyPair(dir);
+    const corrupt = path.join(dir, '20990101T000000000Z.private.pem');
+    await writeFile(corrupt, '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
+    await expect(loadKeyring({ dir, production: false, log: captureLog().log })).rejects.toThrow(
+      `The key file ${corrupt} is not usable`,
+    );
+  });
+
+  it('refuses a key that is not Ed25519, naming the file', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'rsa.public.pem');
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await writeFile(file, publicKey.export({ type: 'spki', format: 'pem' }));
+    await expect(loadKeyring({ dir, production: false, log: captureLog().log })).rejects.toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*not an Ed25519 key`),
+    );
+  });
+});
+
+describe('writeKeyPair', () => {
+  it('writes the private key with mode 0600 and names the pair by a sortable UTC stamp', async () => {
+    const dir = await tempDir();
+    const first = await writeKeyPair(dir);
+    const second = await writeKeyPair(dir);
+    expect((await stat(first.privateFile)).mode & 0o777).toBe(0o600);
+    expect(path.basename(first.privateFile)).toMatch(/^\d{8}T\d{9}Z\.private\.pem$/);
+    expect(path.basename(second.privateFile) > path.basename(first.privateFile)).toBe(true);
+    expect(second.kid).not.toBe(first.kid);
+  });
+
+  it('gives pairs made in the same millisecond names of their own', async () => {
+    const dir = await tempDir();
+    const pairs = await Promise.all(Array.from({ length: 6 }, () => writeKeyPair(dir)));
+    expect(new Set(pairs.map((pair) => pair.privateFile)).size).toBe(6);
+    const keys = await loadKeyring({ dir, production: true, log: captureLog().log });
+    expect(keys.jwks.keys).toHaveLength(6);
+  });
+
+  it('is what `npm run keys <dir>` runs', async () => {
+    const dir = await tempDir();
+    const script = path.join(projectRoot, 'shared/build/new-key.mjs');
+    const { stdout } = await promisify(execFile)(process.execPath, [script, dir]);
+    const keys = await loadKeyring({ dir, production: true, log: captureLog().log });
+    expect(stdout).toContain(`New signing key ${keys.signing?.kid}`);
+  });
+});

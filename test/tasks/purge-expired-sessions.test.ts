@@ -1,0 +1,119 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import purgeExpiredSessions from '../../tasks/purge-expired-sessions.ts';
+import { createTestApp, projectRoot, type TestApp } from '../support/app.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ root: projectRoot });
+});
+afterAll(() => t.close());
+
+type Counts = { refreshTokens: number; idempotencyKeys: number; jobs: number; exports: number };
+const purge = async () =>
+  (await t.runTask(purgeExpiredSessions, { scheduledAt: new Date().toISOString() })).result as Counts;
+
+async function freshUser(): Promise<string> {
+  const [user] = await t.sql<{ id: string }[]>`
+    insert into users (email, password_hash) values (${`purge-${randomUUID()}@example.test`}, 'x') returning id`;
+  if (!user) throw new Error('no user');
+  return user.id;
+}
+
+/** Inserts a refresh token whose times are given as intervals from now ('-2 days'), and returns its id. */
+async function token(userId: string, times: { expires: string; used?: string; revoked?: string }) {
+  const [row] = await t.sql<{ id: string }[]>`
+    insert into refresh_tokens (family_id, user_id, token_hash, expires_at, used_at, revoked_at)
+    values (${randomUUID()}, ${userId}, ${randomBytes(32)}, now() + ${times.expires}::interval,
+            now() + ${times.used ?? null}::interval, now() + ${times.revoked ?? null}::interval)
+    returning id`;
+  return row?.id as string;
+}
+
+async function job(userId: string, status: string, updated: string, withExport = false) {
+  const id = randomUUID();
+  await t.sql`
+    insert into jobs (id, user_id, task, status, created_at, updated_at)
+    values (${id}, ${userId}, 'export-notes', ${status}, now() + ${updated}::interval, now() + ${updated}::interval)`;
+  if (withExport) {
+    await t.sql`
+      insert into exports (id, user_id, format, content, completed_at)
+      values (${id}, ${userId}, 'csv', ${Buffer.from('a,b\n')}, now() + ${updated}::interval)`;
+  }
+  return id;
+}
+
+describe('purge-expired-sessions', () => {
+  it('is scheduled hourly', () => {
+    expect(purgeExpiredSessions.schedule).toBe('0 * * * *');
+  });
+
+  it('deletes refresh tokens expired more than a day ago, and keeps the rest, spent or not', async () => {
+    const userId = await freshUser();
+    const gone = [
+      await token(userId, { expires: '-2 days' }),
+      await token(userId, { expires: '-25 hours', used: '-40 days', revoked: '-26 hours' }),
+    ];
+    const kept = [
+      await token(userId, { expires: '+29 days' }),
+      await token(userId, { expires: '-1 hour' }),
+      await token(userId, { expires: '+10 days', used: '-1 day' }),
+      await token(userId, { expires: '+10 days', revoked: '-5 days' }),
+    ];
+    const counts = await purge();
+    expect(counts.refreshTokens).toBeGreaterThanOrEqual(gone.length);
+    const left = await t.sql<{ id: string }[]>`select id from refresh_tokens where user_id = ${userId}`;
+    expect(left.map((row) => row.id).sort()).toEqual([...kept].sort());
+  });
+
+  it('deletes idempotency keys older than 24 hours', async () => {
+    const userId = await freshUser();
+    await t.sql`
+      insert into idempotency_keys (user_id, key, request_hash, created_at) values
+        (${userId}, 'old', 'h', now() - interval '25 hours'),
+        (${userId}, 'recent', 'h', now() - interval '23 hours')`;
+    const counts = await purge();
+    expect(counts.idempotencyKeys).toBeGreaterThanOrEqual(1);
+    const left = await t.sql`select key from idempotency_keys where user_id = ${userId}`;
+    expect(left).toEqual([{ key: 'recent' }]);
+  });
+
+  it('deletes finished jobs, and their exports, untouched for over 7 days; keeps unfinished and recent ones', async () => {
+    const userId = await freshUser();
+    const oldExport = await job(userId, 'succeeded', '-8 days', true);
+    await job(userId, 'failed', '-8 days');
+    const kept = [
+      await job(userId, 'succeeded', '-6 days', true),
+      await job(userId, 'active', '-8 days'),
+      await job(userId, 'queued', '-30 days'),
+    ];
+    const counts = await purge();
+    expect(counts.jobs).toBeGreaterThanOrEqual(2);
+    expect(counts.exports).toBeGreaterThanOrEqual(1);
+    const jobs = await t.sql<{ id: string }[]>`select id from jobs where user_id = ${userId}`;
+    expect(jobs.map((row) => row.id).sort()).toEqual([...kept].sort());
+    const exports = await t.sql<{ id: string }[]>`select id from exports where user_id = ${userId}`;
+    expect(exports.map((row) => row.id)).toEqual([kept[0]]);
+    expect(exports.map((row) => row.id)).not.toContain(oldExport);
+  });
+
+  it('works through a backlog larger than one batch', async () => {
+    const userId = await freshUser();
+    await t.sql`
+      insert into refresh_tokens (family_id, user_id, token_hash, expires_at)
+      select gen_random_uuid(), ${userId}, sha256(convert_to(gen_random_uuid()::text, 'utf8')),
+             now() - interval '3 days'
+      from generate_series(1, 2500)`;
+    const live = await token(userId, { expires: '+1 day' });
+    const counts = await purge();
+    expect(counts.refreshTokens).toBeGreaterThanOrEqual(2500);
+    expect(await t.sql`select id from refresh_tokens where user_id = ${userId}`).toEqual([{ id: live }]);
+  });
+
+  it('logs the counts it returns', async () => {
+    const counts = await purge();
+    const logged = t.logs.filter((line) => line.msg === 'expired sessions purged').at(-1);
+    expect(logged).toMatchObject(counts);
+    expect(Object.values(counts).every((count) => Number.isInteger(count) && count >= 0)).toBe(true);
+  });
+});
