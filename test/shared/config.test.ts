@@ -74,7 +74,7 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/RD_PASSWORD: must be set to a real secret when APP_ENV=production/);
   });
 
-  it('treats an empty variable as unset, as compose passes ${VAR:-}', () => {
+  it('treats an empty variable as unset, as compose passes for an unset default', () => {
     const config = loadConfig({ ...minimal, SMTP_URL: '', AP_PORT: '', RD_PASSWORD: '' });
     expect(config.mail.smtpUrl).toBeUndefined();
     expect(config.http.port).toBe(3030);

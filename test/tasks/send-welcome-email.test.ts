@@ -91,7 +91,9 @@ describe('send-welcome-email', () => {
   it('retries once when the account is not visible yet, as when sign-up has not committed', async () => {
     const user = await signUp(mailing, 'Early');
     await mailing.sql`delete from users where id = ${user.id}`;
-    await expect(mailing.runTask(sendWelcomeEmail, { userId: user.id }, 1)).rejects.toThrow(/not visible yet/);
+    await expect(mailing.runTask(sendWelcomeEmail, { userId: user.id }, 1)).rejects.toThrow(
+      /not visible yet/,
+    );
   });
 
   it('finishes without sending or retrying when the account was deleted', async () => {
