@@ -36,8 +36,11 @@ export function defineAuth<User>(scheme: AuthScheme<User>): AuthScheme<User> {
   return scheme;
 }
 
-/** A documented response: a schema for JSON, or a description and content type for anything else. */
-export type ResponseSpec = Schema | { description: string; contentType?: string; schema?: Schema };
+/**
+ * A documented response: a schema for JSON, or a description and content type (or types, e.g. a file sent in
+ * one of several formats) for anything else.
+ */
+export type ResponseSpec = Schema | { description: string; contentType?: string | string[]; schema?: Schema };
 
 export type HandlerContext<P, Q, B, H, User> = Services & {
   params: Output<P>;

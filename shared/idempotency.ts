@@ -12,6 +12,7 @@ export const IdempotencyKeyHeader = v.optional(
     v.description(
       'Send the same key again to get the first answer back instead of doing the work twice (24 h).',
     ),
+    v.examples(['0d6c6f1e-2f6b-4b7e-9a51-5f2f3c8e9d10']),
   ),
 );
 

@@ -66,7 +66,8 @@ function describeResponse(status: number, spec: ResponseSpec, context: string, c
     return status >= 400 ? problem(status, spec.description) : { description: spec.description };
   }
   const media = spec.schema ? { schema: json(spec.schema) } : {};
-  return { description: spec.description, content: { [spec.contentType ?? 'application/json']: media } };
+  const types = [spec.contentType ?? 'application/json'].flat();
+  return { description: spec.description, content: Object.fromEntries(types.map((type) => [type, media])) };
 }
 
 function problem(status: number, description = reason(status)): Json {

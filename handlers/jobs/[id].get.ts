@@ -1,0 +1,47 @@
+import * as v from 'valibot';
+import { bearer } from '../../shared/bearer-auth.ts';
+import { HttpError } from '../../shared/errors.ts';
+import { defineHandler } from '../../shared/handler.ts';
+import { readJobRecord } from '../../shared/job-status.ts';
+
+const JobView = v.pipe(
+  v.object({
+    id: v.pipe(v.string(), v.uuid()),
+    task: v.pipe(v.string(), v.description('The task doing the work, e.g. export-notes.')),
+    status: v.picklist(['queued', 'active', 'retrying', 'succeeded', 'failed']),
+    progress: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100)),
+    result: v.optional(v.pipe(v.unknown(), v.description('What the task returned, once it succeeded.'))),
+    error: v.optional(v.pipe(v.string(), v.description('Why the last attempt failed.'))),
+    createdAt: v.pipe(v.string(), v.isoTimestamp()),
+    updatedAt: v.pipe(v.string(), v.isoTimestamp()),
+  }),
+  v.examples([
+    {
+      id: '0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10',
+      task: 'export-notes',
+      status: 'succeeded',
+      progress: 100,
+      result: { url: '/notes/exports/0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10' },
+      createdAt: '2026-05-01T09:30:00.000Z',
+      updatedAt: '2026-05-01T09:30:02.512Z',
+    },
+  ]),
+);
+
+export default defineHandler({
+  summary: 'The status of one of your background jobs',
+  description: 'Poll it until `status` is `succeeded` (then read `result`) or `failed` (then read `error`).',
+  tags: ['jobs'],
+  auth: bearer,
+  params: v.object({
+    id: v.pipe(v.string(), v.uuid(), v.examples(['0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10'])),
+  }),
+  responses: { 200: JobView, 404: { description: 'No job of yours has this id' } },
+  async handle({ params, user, sql, setHeader }) {
+    const job = await readJobRecord(sql, params.id, user.id);
+    if (!job) throw HttpError.notFound(`You have no job with id ${params.id}.`);
+    // Clients poll this: every answer must come from the server, not a cache.
+    setHeader('cache-control', 'no-store');
+    return job;
+  },
+});

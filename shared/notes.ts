@@ -1,0 +1,100 @@
+import * as v from 'valibot';
+
+const EXAMPLE_ID = '0f8e4b1e-4a3c-4d2b-9f61-2c7d5e8a9b10';
+
+/** A note's id in a path: anything but a uuid is a 400, before any lookup. */
+export const NoteId = v.pipe(
+  v.string(),
+  v.uuid('must be a uuid'),
+  v.description('The id the note was created with.'),
+  v.examples([EXAMPLE_ID]),
+);
+
+/** Trimmed, then 1 to 200 characters, so that a blank title is refused. */
+export const NoteTitle = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, 'must not be blank'),
+  v.maxLength(200, 'must be at most 200 characters'),
+  v.examples(['Groceries']),
+);
+
+/** Kept as sent, whitespace included; it may be empty. */
+export const NoteBody = v.pipe(
+  v.string(),
+  v.maxLength(100_000, 'must be at most 100000 characters'),
+  v.examples(['Milk, eggs, and the good bread.']),
+);
+
+/**
+ * At most 20 tags of 1 to 50 characters. Each is trimmed, and repeats are dropped (the first one stays, in
+ * order); tags are compared with their case, so `Work` and `work` are two tags.
+ */
+export const NoteTags = v.pipe(
+  v.array(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.minLength(1, 'must not be blank'),
+      v.maxLength(50, 'must be at most 50 characters'),
+    ),
+  ),
+  v.maxLength(20, 'must hold at most 20 tags'),
+  v.description('Up to 20 tags; each is trimmed and repeats are dropped.'),
+  v.examples([['home', 'errands']]),
+  v.transform((tags) => [...new Set(tags)]),
+);
+
+/** The message of a note body's strictObject: an unknown field is named by its path, this says why. */
+export function noteFieldsMessage(issue: v.StrictObjectIssue): string {
+  return issue.expected === 'never' ? 'is not a field of a note' : 'must be a JSON object';
+}
+
+/** A note as the API shows it. */
+export const Note = v.pipe(
+  v.object({
+    id: v.pipe(v.string(), v.uuid()),
+    title: v.string(),
+    body: v.string(),
+    tags: v.array(v.string()),
+    createdAt: v.pipe(v.string(), v.isoTimestamp()),
+    updatedAt: v.pipe(v.string(), v.isoTimestamp()),
+  }),
+  v.description('A note; only the account that wrote it can see it.'),
+  v.examples([
+    {
+      id: EXAMPLE_ID,
+      title: 'Groceries',
+      body: 'Milk, eggs, and the good bread.',
+      tags: ['home', 'errands'],
+      createdAt: '2026-03-14T09:26:53.589Z',
+      updatedAt: '2026-03-14T10:02:11.000Z',
+    },
+  ]),
+);
+
+export type NoteView = v.InferOutput<typeof Note>;
+
+/** A row of `notes` as `noteColumns` selects it. */
+export type NoteRow = {
+  id: string;
+  title: string;
+  body: string;
+  tags: string[];
+  created_at: Date;
+  updated_at: Date;
+};
+
+/** The columns a NoteRow holds, for `select ${sql(noteColumns)}` and `returning ${sql(noteColumns)}`. */
+export const noteColumns = ['id', 'title', 'body', 'tags', 'created_at', 'updated_at'];
+
+export function toNote(row: NoteRow): NoteView {
+  return {
+    id: row.id,
+    title: row.title,
+    body: row.body,
+    tags: row.tags,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

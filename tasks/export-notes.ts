@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sql } from 'postgres';
+import * as v from 'valibot';
+import { type NoteRow, toNote } from '../shared/notes.ts';
+import { defineTask } from '../shared/task.ts';
+
+const BATCH_SIZE = 500;
+
+const FORMATS = {
+  ndjson: { contentType: 'application/x-ndjson', extension: 'ndjson' },
+  csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
+} as const;
+
+type ExportRow = {
+  user_id: string;
+  format: keyof typeof FORMATS;
+  created_at: Date;
+  completed_at: Date | null;
+};
+/** created_at as Postgres prints it, for the keyset cursor. */
+type CursorRow = NoteRow & { cursor_at: string };
+
+export default defineTask({
+  description:
+    'Writes all of a user’s notes, newest first, into one NDJSON or CSV file stored on the export row; ' +
+    'its result is `{ url }`, where the file is downloaded.',
+  payload: v.object({
+    exportId: v.pipe(
+      v.string(),
+      v.uuid(),
+      v.description('The export to fill; it shares its id with the job.'),
+      v.examples(['0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10']),
+    ),
+  }),
+  // Exponential backoff (1, 2, 4, 8, 16 s) covers an export row that is still not visible after readExport's
+  // short wait, and short database outages.
+  retries: 5,
+  backoff: { strategy: 'exponential', delayMs: 1_000 },
+  // Large accounts take a while; the signal is honoured between batches.
+  timeoutMs: 5 * 60_000,
+  // Each run holds its whole file in memory, so a worker builds at most two at once.
+  concurrency: 2,
+  async run({ payload, sql, signal, progress, log }) {
+    const url = `/notes/exports/${payload.exportId}`;
+    const exported = await readExport(sql, payload.exportId, signal);
+    // A retry after the file was stored (the crash came before the job record said so) keeps that file.
+    if (exported.completed_at) return { url };
+
+    const format = FORMATS[exported.format];
+    const chunks: string[] = [exported.format === 'csv' ? csvHeader() : ''];
+    // One snapshot for the count and every batch, so notes written meanwhile cannot skew either.
+    await sql.begin('isolation level repeatable read read only', async (tx) => {
+      const [counted] = await tx<{ total: number }[]>`
+        select count(*)::int as total from notes where user_id = ${exported.user_id}`;
+      const total = counted?.total ?? 0;
+      let done = 0;
+      let cursor: { at: string; id: string } | undefined;
+      while (done < total) {
+        signal.throwIfAborted();
+        const batch = await tx<CursorRow[]>`
+          select id, title, body, tags, created_at, updated_at, created_at::text as cursor_at
+          from notes
+          where user_id = ${exported.user_id}
+            ${cursor ? tx`and (created_at, id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)` : tx``}
+          order by created_at desc, id desc
+          limit ${BATCH_SIZE}`;
+        const last = batch.at(-1);
+        if (!last) break;
+        for (const note of batch) chunks.push(exported.format === 'csv' ? csvLine(note) : ndjsonLine(note));
+        done += batch.length;
+        // Sent back as text: a Date (or a timestamptz parameter, which postgres.js turns into one) drops the
+        // microseconds, and the cursor would skip or repeat notes.
+        cursor = { at: last.cursor_at, id: last.id };
+        // 100 waits for the file to be stored.
+        await progress(Math.min(99, (done / total) * 100));
+      }
+    });
+    signal.throwIfAborted();
+
+    const content = Buffer.from(chunks.join(''), 'utf8');
+    const day = exported.created_at.toISOString().slice(0, 10);
+    // One statement writes the whole file: a run cut short leaves no half file, and a rerun writes this same row.
+    await sql`
+      update exports set
+        content = ${content},
+        content_type = ${format.contentType},
+        filename = ${`notes-${day}.${format.extension}`},
+        completed_at = now()
+      where id = ${payload.exportId}`;
+    await progress(100);
+    log.info({ exportId: payload.exportId, bytes: content.length }, 'notes exported');
+    return { url };
+  },
+});
+
+/**
+ * The job is enqueued inside the transaction that creates the export row, so a fast worker can look before
+ * that commits. A short wait covers the usual case without a visible retry; past it, throwing makes the job
+ * retry with backoff.
+ */
+async function readExport(sql: Sql, id: string, signal: AbortSignal): Promise<ExportRow> {
+  for (let look = 1; ; look++) {
+    const [row] = await sql<ExportRow[]>`
+      select user_id, format, created_at, completed_at from exports where id = ${id}`;
+    if (row) return row;
+    if (look === 5) throw new Error(`export ${id} is not visible yet; retrying`);
+    await sleep(100, undefined, { signal });
+  }
+}
+
+function ndjsonLine(note: NoteRow): string {
+  return `${JSON.stringify(toNote(note))}\n`;
+}
+
+function csvHeader(): string {
+  return 'id,title,body,tags,createdAt,updatedAt\r\n';
+}
+
+/** RFC 4180: CRLF line ends; a cell holding a comma, quote or line break is quoted, its quotes doubled. */
+function csvLine(note: NoteRow): string {
+  const view = toNote(note);
+  const cells = [view.id, view.title, view.body, view.tags.join(';'), view.createdAt, view.updatedAt];
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/**
+ * A spreadsheet runs a cell starting with = + - @ (or a tab or carriage return, per OWASP) as a formula,
+ * so such a cell gets a leading single quote: the file then opens as text, at the cost of that one character.
+ */
+function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}

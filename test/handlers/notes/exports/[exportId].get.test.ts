@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateJobRecord } from '../../../../shared/job-status.ts';
+import exportNotes from '../../../../tasks/export-notes.ts';
+import { createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
+import { createExport, insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';
+import { signUp } from '../../../support/users.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ root: projectRoot, env: { RD_PREFIX: `xd${randomUUID().slice(0, 8)}` } });
+});
+afterAll(() => t.close());
+
+const tricky = 'a, "b"\nc';
+
+describe('GET /notes/exports/:exportId', () => {
+  it('sends a finished NDJSON export as an attachment', async () => {
+    const user = await signUp(t);
+    const [noteId] = await insertNotes(t.sql, user.id, [{ title: 't', body: tricky, tags: ['x'] }]);
+    const id = await createExport(t.sql, user.id, 'ndjson');
+    await t.runTask(exportNotes, { exportId: id });
+    const response = await t.request('GET', `/notes/exports/${id}`, { headers: user.headers });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+    const [row] = await t.sql<{ created_at: Date }[]>`select created_at from exports where id = ${id}`;
+    const day = row?.created_at.toISOString().slice(0, 10);
+    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="notes-${day}.ndjson"`);
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
+    expect(parseNdjson(await response.text())).toEqual([
+      {
+        id: noteId,
+        title: 't',
+        body: tricky,
+        tags: ['x'],
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      },
+    ]);
+  });
+
+  it('sends a finished CSV export as a UTF-8 attachment', async () => {
+    const user = await signUp(t);
+    const [noteId] = await insertNotes(t.sql, user.id, [{ title: 'Grüße', body: tricky }]);
+    const id = await createExport(t.sql, user.id, 'csv');
+    await t.runTask(exportNotes, { exportId: id });
+    const response = await t.request('GET', `/notes/exports/${id}`, { headers: user.headers });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="notes-[\d-]{10}\.csv"$/,
+    );
+    const rows = parseCsv(await response.text());
+    expect(rows[1]?.slice(0, 4)).toEqual([noteId, 'Grüße', tricky, '']);
+  });
+
+  it('answers 409 export_not_ready, pointing at the job, until the export is finished', async () => {
+    const user = await signUp(t);
+    const started = await t.request('POST', '/notes/exports', {
+      body: { format: 'csv' },
+      headers: user.headers,
+    });
+    const { id } = (await started.json()) as { id: string };
+    const response = await t.request('GET', `/notes/exports/${id}`, { headers: user.headers });
+    expect(response.status).toBe(409);
+    expect(response.headers.get('retry-after')).toBe('2');
+    const problem = (await response.json()) as { code: string; detail: string; job: string };
+    expect(problem).toMatchObject({ code: 'export_not_ready', job: `/jobs/${id}` });
+    expect(problem.detail).toContain(`Poll /jobs/${id}`);
+  });
+
+  it('answers 409 export_failed when the export job has failed', async () => {
+    const user = await signUp(t);
+    const id = await createExport(t.sql, user.id, 'ndjson');
+    await updateJobRecord(t.sql, id, { status: 'failed', error: 'boom' });
+    const response = await t.request('GET', `/notes/exports/${id}`, { headers: user.headers });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ code: 'export_failed', job: `/jobs/${id}` });
+  });
+
+  it('answers 404 for another user’s export and for an unknown id', async () => {
+    const owner = await signUp(t);
+    const stranger = await signUp(t);
+    const id = await createExport(t.sql, owner.id, 'ndjson');
+    await t.runTask(exportNotes, { exportId: id });
+    expect((await t.request('GET', `/notes/exports/${id}`, { headers: stranger.headers })).status).toBe(404);
+    const unknown = await t.request('GET', `/notes/exports/${randomUUID()}`, { headers: owner.headers });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('answers 400 naming params.exportId for an id that is not a uuid', async () => {
+    const user = await signUp(t);
+    const response = await t.request('GET', '/notes/exports/latest', { headers: user.headers });
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain('params.exportId');
+  });
+
+  it('documents both file types of its 200 answer in the OpenAPI document', async () => {
+    const openapi = (await (await t.request('GET', '/openapi.json')).json()) as {
+      paths: Record<string, { get: { responses: Record<string, { content: Record<string, unknown> }> } }>;
+    };
+    const ok = openapi.paths['/notes/exports/{exportId}']?.get.responses['200'];
+    expect(Object.keys(ok?.content ?? {})).toEqual(['application/x-ndjson', 'text/csv; charset=utf-8']);
+    expect(ok?.content['text/csv; charset=utf-8']).toMatchObject({ schema: { type: 'string' } });
+  });
+
+  it('answers 401 without a bearer token', async () => {
+    expect((await t.request('GET', `/notes/exports/${randomUUID()}`)).status).toBe(401);
+  });
+});
