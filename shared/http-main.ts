@@ -47,6 +47,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       dir: config.auth.keysDir ?? fileURLToPath(new URL('../keys/', import.meta.url)),
       production: config.env === 'production',
       log,
+      persist: true,
     });
     const redis = createRedis(config.redis, log);
     const queues = createQueues(config, log);

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { thumbprint } from './keygen.mjs';
+import { thumbprint, writeKeyPair } from './keygen.mjs';
 
 /** A public key as published in the JWKS. */
 export type PublicJwk = { kty: string; crv: string; x: string; kid: string; alg: 'EdDSA'; use: 'sig' };
@@ -24,6 +24,8 @@ export async function loadKeyring(options: {
   production: boolean;
   log: Logger;
   requireSigning?: boolean;
+  /** Outside production, write a missing key into `dir` (when it is writable) so that it outlives the process. */
+  persist?: boolean;
 }): Promise<Keyring> {
   const files = (await listPem(options.dir)).sort();
   const verifying = new Map<string, KeyObject>();
@@ -53,6 +55,14 @@ export async function loadKeyring(options: {
         `No private signing key in ${options.dir}. In production, mount the keys folder with a key made by ` +
           '`npm run keys` (or set KEYS_DIR to where the keys are).',
       );
+    }
+    const made = options.persist ? await writeKeyPair(options.dir).catch(() => undefined) : undefined;
+    if (made) {
+      options.log.warn(
+        { dir: options.dir, kid: made.kid },
+        'no signing key found: made one and kept it in the folder',
+      );
+      return loadKeyring({ ...options, persist: false });
     }
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     signing = { kid: kidOf(publicKey), key: privateKey };

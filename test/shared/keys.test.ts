@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -89,6 +89,17 @@ describe('loadKeyring', () => {
     expect(String(warning?.msg)).toContain('throwaway');
     const { token } = signAccessToken(keys, settings, 'user-2');
     expect(verifyAccessToken(keys, settings, token)).toMatchObject({ claims: { sub: 'user-2' } });
+  });
+
+  it('keeps a key it makes in the folder when asked to persist, so the next start signs with it', async () => {
+    const dir = await tempDir();
+    const first = await loadKeyring({ dir, production: false, log: captureLog().log, persist: true });
+    const files = (await readdir(dir)).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/\.private\.pem$/);
+    const second = await loadKeyring({ dir, production: false, log: captureLog().log, persist: true });
+    expect(second.signing?.kid).toBe(first.signing?.kid);
+    expect(await readdir(dir)).toHaveLength(2);
   });
 
   it('loads verifying keys only, silently, when signing is not required', async () => {
