@@ -85,7 +85,14 @@ async function poll(read, what, timeoutMs = 30_000) {
   throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
 }
 
-const up = () => compose(['up', '-d', '--wait', '--wait-timeout', '180']);
+// Healthy inside does not yet mean reachable through the published port: wait for that too.
+async function up() {
+  compose(['up', '-d', '--wait', '--wait-timeout', '180']);
+  await poll(async () => {
+    const response = await fetch(`${base}/readyz`).catch(() => undefined);
+    return response?.ok ? true : undefined;
+  }, 'readiness through the published port');
+}
 let failed = false;
 try {
   await step('compose config -q', () => compose(['config', '-q']));
@@ -142,14 +149,12 @@ try {
       files.includes('/app/dist/http.mjs') && files.includes('/app/dist/worker.mjs'),
       'the bundles are missing',
     );
-    console.log(
-      `    /app holds ${files.length} entries: ${files.filter((f) => /\/app\/[^/]+$/.test(f)).join(' ')}`,
-    );
+    console.log(`    the image's /app:\n${files.map((file) => `      ${file}`).join('\n')}`);
   });
 
   await step('down, then up: the data is still there', async () => {
     compose(['down']);
-    up();
+    await up();
     const login = await api('POST', '/auth/login', { body: { email, password } });
     check(login.status === 200, `login after restart answered ${login.status}`);
     const list = await api('GET', '/notes', { token: login.body.accessToken });
