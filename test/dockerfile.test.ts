@@ -10,7 +10,12 @@ const runtime = stages.at(-1) ?? '';
 describe('Dockerfile', () => {
   it('takes its base image as a build argument', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-alpine$/m);
-    expect(stages.every((stage) => stage.startsWith('${NODE_IMAGE}') || /^\w+ AS /.test(stage))).toBe(true);
+    const names = stages.map((stage) => /^\S+ AS (\S+)/.exec(stage)?.[1]);
+    const bases = stages.map((stage) => stage.split(/\s/)[0]);
+    // Each stage starts from the argument or from an earlier stage, never from a fixed image.
+    expect(bases.every((base, i) => base === '$' + '{NODE_IMAGE}' || names.slice(0, i).includes(base))).toBe(
+      true,
+    );
   });
 
   it('builds in stages: dependencies with npm ci, the build, then the runtime', () => {
