@@ -102,11 +102,32 @@ export function problemBody(error: HttpError, requestId: string, instance: strin
   };
 }
 
+/**
+ * Errors that mean the database could not be reached or is going away, not that the request was wrong:
+ * postgres.js's connection codes, Node's socket codes, and Postgres's shutdown and start-up states.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
 /** Maps errors that are not HttpErrors but still mean a client mistake; anything else stays unknown. */
 export function classifyError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   const pgCode = (error as { code?: unknown } | null)?.code;
   if (pgCode === '23505') return HttpError.conflict('A record with these values already exists.');
   if (pgCode === '23503') return HttpError.conflict('The record refers to something that does not exist.');
+  if (typeof pgCode === 'string' && UNAVAILABLE_CODES.has(pgCode)) {
+    return HttpError.unavailable('The database is unavailable. Try again shortly.', 2);
+  }
   return undefined;
 }

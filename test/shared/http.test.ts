@@ -164,3 +164,17 @@ describe('API documentation', () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 });
+
+describe('a database that cannot be reached', () => {
+  it('answers 503 with Retry-After, not 500', async () => {
+    const offline = await createTestApp({ env: { PG_PORT: '1' }, migrate: false });
+    try {
+      const response = await offline.request('GET', '/items/00000000-0000-4000-8000-000000000000');
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
+      expect((await problem(response)).code).toBe('unavailable');
+    } finally {
+      await offline.close();
+    }
+  });
+});
