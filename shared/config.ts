@@ -82,6 +82,7 @@ const EnvSchema = v.object({
   MIGRATIONS_DIR: v.optional(v.string()),
   WORKER_STALL_INTERVAL_MS: wholeNumber(5_000, 500, 600_000),
   WORKER_HEARTBEAT_FILE: v.optional(v.string(), '/tmp/worker-heartbeat.json'),
+  OUTBOX_POLL_INTERVAL_MS: wholeNumber(1_000, 50, 3_600_000),
   TASK_SCHEDULES: v.pipe(
     v.optional(v.string(), ''),
     v.regex(
@@ -152,6 +153,7 @@ function shapeConfig(env: Env) {
     worker: {
       stallIntervalMs: env.WORKER_STALL_INTERVAL_MS,
       heartbeatFile: env.WORKER_HEARTBEAT_FILE,
+      outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       scheduleOverrides: parseSchedules(env.TASK_SCHEDULES),
     },
     auth: {

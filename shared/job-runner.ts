@@ -1,6 +1,7 @@
 import type BeeQueue from 'bee-queue';
 import * as v from 'valibot';
 import { fieldErrors } from './errors.ts';
+import { clearJobStarts, countJobStart, uncountJobStart } from './job-attempts.ts';
 import { updateJobRecord } from './job-status.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import type { Enqueue, TaskContext } from './task.ts';
@@ -21,6 +22,20 @@ export class JobTimeoutError extends Error {
   constructor(task: string, timeoutMs: number) {
     super(`${task}: timed out after ${timeoutMs} ms`);
     this.name = 'JobTimeoutError';
+  }
+}
+
+/**
+ * A job that started more often than its task allows runs without ending, most likely because its run stops
+ * the worker: it fails at once, without running again.
+ */
+export class PoisonJobError extends Error {
+  constructor(task: string, jobId: string, unfinished: number) {
+    super(
+      `${task}: job ${jobId} started ${unfinished} time${unfinished === 1 ? '' : 's'} without finishing ` +
+        '(its run may be what stops the worker); failed without running it again',
+    );
+    this.name = 'PoisonJobError';
   }
 }
 
@@ -48,10 +63,26 @@ export async function runJob(
       : Promise.resolve();
   const parsed = v.safeParse(definition.payload, job.data?.payload);
   if (!parsed.success) {
-    job.options.retries = 0;
+    failForGood(job);
     const error = new InvalidPayloadError(name, fieldErrors('payload', parsed.issues));
     log.error({ errors: error.fields }, error.message);
     await track({ status: 'failed', error: error.message });
+    throw error;
+  }
+  const jobId = String(job.id);
+  // Without its count a job still runs: the cap is a safety net, not a reason to fail good work.
+  const counting = <T>(work: Promise<T>, fallback: T) =>
+    work.catch((error) => {
+      log.warn({ err: error }, 'could not update the count of starts');
+      return fallback;
+    });
+  const forgetStarts = () => counting(clearJobStarts(services.redis, name, jobId), undefined);
+  const starts = await counting(countJobStart(services.redis, name, jobId), 0);
+  if (starts > definition.retries + 1) {
+    failForGood(job);
+    const error = new PoisonJobError(name, jobId, Math.max(starts - attempt, 1));
+    log.error({ starts }, error.message);
+    await Promise.all([track({ status: 'failed', error: error.message }), forgetStarts()]);
     throw error;
   }
   await track({ status: 'active', attempts: attempt, error: null });
@@ -84,7 +115,10 @@ export async function runJob(
     };
     const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
     log.info({ durationMs: elapsed(started), outcome: 'succeeded' }, 'job');
-    await track({ status: 'succeeded', progress: 100, result: result ?? null });
+    await Promise.all([
+      track({ status: 'succeeded', progress: 100, result: result ?? null }),
+      forgetStarts(),
+    ]);
     return result;
   } catch (error) {
     // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
@@ -93,12 +127,24 @@ export async function runJob(
     if (interrupted) job.options.retries = (job.options.retries ?? 0) + 1;
     const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
     log.warn({ durationMs: elapsed(started), outcome, err: error }, 'job');
+    if (interrupted) {
+      await counting(uncountJobStart(services.redis, name, jobId), undefined);
+    } else if (outcome === 'failed') {
+      failForGood(job);
+      await forgetStarts();
+    }
     await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: (error as Error).message });
     throw error;
   } finally {
     clearTimeout(timer);
     stop?.removeEventListener('abort', onStop);
   }
+}
+
+/** No retries left, and when it failed, which bee-queue writes back with the job (see shared/failed-jobs.ts). */
+function failForGood(job: BeeQueue.Job<JobEnvelope>) {
+  job.options.retries = 0;
+  job.options.failedAt = new Date().toISOString();
 }
 
 function elapsed(started: number) {

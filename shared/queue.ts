@@ -1,8 +1,10 @@
 import BeeQueue from 'bee-queue';
 import type { Logger } from 'pino';
+import './bee-queue-patches.ts';
 import type { Config } from './config.ts';
 import { withDeadline } from './db.ts';
 import { HttpError } from './errors.ts';
+import { addToOutbox } from './outbox.ts';
 import { beeQueueRedisSettings } from './redis.ts';
 import {
   type Enqueue,
@@ -27,7 +29,9 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
   const queues = new Map<string, BeeQueue>();
   const settings = (isWorker: boolean): BeeQueue.QueueSettings => ({
     prefix: `${config.redis.prefix}:q`,
-    redis: beeQueueRedisSettings(config.redis) as BeeQueue.QueueSettings['redis'],
+    // A producer must not buffer a job while Redis is away, or a job its caller was refused appears later.
+    // Workers keep the buffer: their completions and blocking waits should run once Redis is back.
+    redis: beeQueueRedisSettings(config.redis, { offlineQueue: isWorker }) as BeeQueue.QueueSettings['redis'],
     isWorker,
     getEvents: false,
     // bee-queue only forgets a stored job when an event for it arrives, and no queue here listens: storing
@@ -41,6 +45,8 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
   });
 
   return {
+    /** RD_PREFIX: outbox rows are written for it, and only relays of the same prefix move them. */
+    prefix: config.redis.prefix,
     /** The queue for a task; `worker` queues take jobs, the others only add them. */
     get(name: string, worker = false): BeeQueue {
       const key = `${worker ? 'w' : 'p'}:${name}`;
@@ -69,6 +75,17 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
   const names = new Map<unknown, string>(options.tasks?.map((task) => [task.definition, task.name]));
   return async (task, payload, enqueueOptions = {}) => {
     const name = nameOf(task, names);
+    const { tx, ...jobOptions } = enqueueOptions;
+    // Through the outbox, without Redis: the job commits or rolls back with `tx`, and a relay enqueues it.
+    if (tx) {
+      const policy = jobPolicy(task);
+      return addToOutbox(tx, {
+        prefix: queues.prefix,
+        task: name,
+        payload,
+        options: { ...jobOptions, policy },
+      });
+    }
     const envelope: JobEnvelope = {
       payload,
       enqueuedAt: new Date().toISOString(),
@@ -79,7 +96,7 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
     if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);
     if (enqueueOptions.delayMs) job.delayUntil(Date.now() + enqueueOptions.delayMs);
     try {
-      const saved = await withDeadline(job.save(), options.timeoutMs, `Redis did not take the ${name} job`);
+      const saved = await saveWithin(job, options.timeoutMs, `Redis did not take the ${name} job`);
       return { id: String(saved.id ?? enqueueOptions.jobId) };
     } catch (error) {
       throw HttpError.unavailable(
@@ -88,6 +105,19 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
       );
     }
   };
+}
+
+/**
+ * Saves once the queue has connected, and never starts after the deadline: a save that began after the caller
+ * was told 503 could still add the job.
+ */
+function saveWithin(job: BeeQueue.Job<JobEnvelope>, ms: number, message: string) {
+  const until = Date.now() + ms;
+  const saving = job.queue.ready().then(() => {
+    if (Date.now() >= until) throw new Error(`${message} within ${ms} ms`);
+    return job.save();
+  });
+  return withDeadline(saving, ms, message);
 }
 
 function withPolicy(job: BeeQueue.Job<JobEnvelope>, policy: JobPolicy) {

@@ -31,14 +31,22 @@ export function createRedis(config: Config['redis'], log?: Logger): Redis {
   return redis;
 }
 
-/** The settings bee-queue's own client (node_redis 3) is given: it does not accept an ioredis instance. */
-export function beeQueueRedisSettings(config: Config['redis']) {
+/**
+ * The settings bee-queue's own client (node_redis 3) is given: it does not accept an ioredis instance. It
+ * reconnects with a capped backoff for as long as Redis is away. Without the offline queue, a command issued
+ * while disconnected fails at once instead of being sent whenever Redis is back.
+ */
+export function beeQueueRedisSettings(config: Config['redis'], options: { offlineQueue?: boolean } = {}) {
   return {
     host: config.host,
     port: config.port,
     password: config.password,
     db: config.db,
     retry_strategy: ({ attempt }: { attempt: number }) => Math.min(attempt * 200, 5_000),
+    // node_redis gives up for good once it has spent connect_timeout reconnecting (1 h by default), whatever
+    // retry_strategy says; this is the longest a Node timer takes (about 24 days).
+    connect_timeout: 2 ** 31 - 1,
+    enable_offline_queue: options.offlineQueue ?? true,
   };
 }
 

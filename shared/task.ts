@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type * as v from 'valibot';
 import type { Config } from './config.ts';
+import type { Queryable } from './db.ts';
 
 /** How a failed job waits before its next try. */
 export type Backoff = { strategy: 'immediate' | 'fixed' | 'exponential'; delayMs: number };
@@ -29,11 +30,19 @@ export type TaskHandle<Payload> = {
 
 /**
  * `jobId` makes enqueueing idempotent: a second job with the same id is dropped. `tracked` says a job record
- * with that id exists (see shared/job-status.ts), which the worker keeps up to date.
+ * with that id exists (see shared/job-status.ts), which the worker keeps up to date. `tx` writes the job to
+ * the outbox through that transaction instead of Redis: it commits or rolls back with the transaction's other
+ * writes, and a worker's relay puts it on the queue after the commit (see shared/outbox.ts).
  */
-export type EnqueueOptions = { jobId?: string; delayMs?: number; requestId?: string; tracked?: boolean };
+export type EnqueueOptions = {
+  jobId?: string;
+  delayMs?: number;
+  requestId?: string;
+  tracked?: boolean;
+  tx?: Queryable;
+};
 
-/** Puts a job on a task's queue; resolves with the job id once Redis has it. */
+/** Puts a job on a task's queue; resolves with the job id once Redis has it (or, with `tx`, the outbox). */
 export type Enqueue = <Payload>(
   task: TaskHandle<Payload>,
   payload: Payload,

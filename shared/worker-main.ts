@@ -1,5 +1,6 @@
-import { loadConfig } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { createSql } from './db.ts';
+import { FailedJobsError, listFailedJobs, openFailedJobStores, retryFailedJob } from './failed-jobs.ts';
 import { storeStates } from './health.ts';
 import { HEARTBEAT_INTERVAL_MS, heartbeatProblem, writeHeartbeat } from './heartbeat.ts';
 import { createLogger } from './log.ts';
@@ -10,7 +11,8 @@ import { startWorker } from './worker.ts';
 
 /**
  * The worker process. `health` exits 0 when the running worker's heartbeat is fresh and its stores
- * answer (for Compose's healthcheck); anything else runs every task until SIGTERM.
+ * answer (for Compose's healthcheck); `failed [task]` and `retry <task> <id>` inspect and retry failed jobs;
+ * anything else runs every task until SIGTERM.
  */
 export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
   runMain(async () => {
@@ -19,6 +21,9 @@ export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
       const problem = await heartbeatProblem(config.worker.heartbeatFile);
       process.stdout.write(problem ? `unhealthy: ${problem}\n` : 'healthy\n');
       process.exit(problem ? 1 : 0);
+    }
+    if (argv[0] === 'failed' || argv[0] === 'retry') {
+      process.exit(await failedJobsCommand(config, tasks, argv));
     }
     const log = createLogger(config.logLevel, { process: 'worker' });
     const sql = createSql(config.postgres);
@@ -41,4 +46,30 @@ export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
       await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
     });
   });
+}
+
+/** `failed [task]` prints each failed job as a JSON line; `retry <task> <id>` puts one back on its queue. */
+async function failedJobsCommand(config: Config, tasks: NamedTask[], argv: string[]): Promise<number> {
+  const [command, task, id] = argv;
+  try {
+    if (command === 'retry' && (!task || !id)) {
+      throw new FailedJobsError('usage: worker.mjs retry <task> <id>');
+    }
+    const stores = await openFailedJobStores(config);
+    try {
+      if (command === 'retry') {
+        process.stdout.write(`${(await retryFailedJob(stores, tasks, String(task), String(id))).message}\n`);
+      } else {
+        const jobs = await listFailedJobs(stores.queues, tasks, task);
+        for (const job of jobs) process.stdout.write(`${JSON.stringify(job)}\n`);
+      }
+    } finally {
+      await stores.close();
+    }
+    return 0;
+  } catch (error) {
+    const { message, stack } = error as Error;
+    process.stderr.write(`${error instanceof FailedJobsError ? message : `${command} failed: ${stack}`}\n`);
+    return 1;
+  }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import { runJob } from './job-runner.ts';
+import { startOutboxRelay } from './outbox.ts';
 import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
 
 export type WorkerOptions = {
@@ -16,7 +17,8 @@ export type WorkerOptions = {
 
 /**
  * Starts processing every task on its own queue with the task's concurrency, recovers stalled jobs on a
- * schedule, and enqueues scheduled tasks once per tick however many workers run.
+ * schedule, enqueues scheduled tasks once per tick however many workers run, and relays the outbox (jobs
+ * enqueued inside transactions) onto the queues.
  */
 export function startWorker(options: WorkerOptions) {
   const { tasks, config, sql, redis, log } = options;
@@ -44,15 +46,25 @@ export function startWorker(options: WorkerOptions) {
     const schedule = config.worker.scheduleOverrides.get(task.name) ?? task.definition.schedule;
     if (schedule) crons.push(scheduleTask(task, schedule, { redis, log, enqueue }));
   }
+  const outbox = startOutboxRelay({
+    sql,
+    log,
+    prefix: config.redis.prefix,
+    pollIntervalMs: config.worker.outboxPollIntervalMs,
+    enqueue,
+  });
   log.info({ tasks: tasks.map((task) => task.name) }, 'worker started');
 
   return {
     queues,
     enqueue,
+    outbox,
     /** Takes no new jobs, lets running ones finish for up to `timeoutMs`, then tells the rest to stop. */
     async close(timeoutMs: number) {
       for (const cron of crons) cron.stop();
       const cutoff = setTimeout(() => stopping.abort(new Error('worker shutting down')), timeoutMs);
+      // The relay enqueues through these queues: it stops first, so that no pass fails half-way on them.
+      await outbox.close();
       await queues.close(timeoutMs + 500);
       clearTimeout(cutoff);
     },

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from 'postgres';
 import * as v from 'valibot';
 import { type NoteRow, toNote } from '../shared/notes.ts';
@@ -32,8 +31,7 @@ export default defineTask({
       v.examples(['0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10']),
     ),
   }),
-  // Exponential backoff (1, 2, 4, 8, 16 s) covers an export row that is still not visible after readExport's
-  // short wait, and short database outages.
+  // Exponential backoff (1, 2, 4, 8, 16 s) covers short database outages.
   retries: 5,
   backoff: { strategy: 'exponential', delayMs: 1_000 },
   // Large accounts take a while; the signal is honoured between batches.
@@ -42,7 +40,7 @@ export default defineTask({
   concurrency: 2,
   async run({ payload, sql, signal, progress, log }) {
     const url = `/notes/exports/${payload.exportId}`;
-    const exported = await readExport(sql, payload.exportId, signal);
+    const exported = await readExport(sql, payload.exportId);
     // A retry after the file was stored (the crash came before the job record said so) keeps that file.
     if (exported.completed_at) return { url };
 
@@ -94,18 +92,15 @@ export default defineTask({
 });
 
 /**
- * The job is enqueued inside the transaction that creates the export row, so a fast worker can look before
- * that commits. A short wait covers the usual case without a visible retry; past it, throwing makes the job
+ * The job goes through the outbox, which enqueues it only once the export row is committed. A job enqueued
+ * some other way (straight to Redis inside an open transaction) could still look too early: throwing makes it
  * retry with backoff.
  */
-async function readExport(sql: Sql, id: string, signal: AbortSignal): Promise<ExportRow> {
-  for (let look = 1; ; look++) {
-    const [row] = await sql<ExportRow[]>`
-      select user_id, format, created_at, completed_at from exports where id = ${id}`;
-    if (row) return row;
-    if (look === 5) throw new Error(`export ${id} is not visible yet; retrying`);
-    await sleep(100, undefined, { signal });
-  }
+async function readExport(sql: Sql, id: string): Promise<ExportRow> {
+  const [row] = await sql<ExportRow[]>`
+    select user_id, format, created_at, completed_at from exports where id = ${id}`;
+  if (!row) throw new Error(`export ${id} is not visible yet; retrying`);
+  return row;
 }
 
 function ndjsonLine(note: NoteRow): string {

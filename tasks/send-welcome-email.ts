@@ -22,7 +22,8 @@ export default defineTask({
     const [user] = await sql<{ email: string; name: string | null }[]>`
       select email, name from users where id = ${payload.userId}`;
     if (!user && attempt === 1) {
-      // Sign-up enqueues inside its transaction, so a fast worker can look before the account is committed.
+      // Sign-up enqueues through the outbox, after its commit. This guard stays for a job that reached Redis
+      // before its transaction committed (enqueued straight to Redis, as before the outbox): one retry.
       throw new Error('the account is not visible yet; retrying');
     }
     if (!user) {

@@ -20,18 +20,18 @@ export default defineHandler({
   responses: {
     201: UserView,
     409: { description: 'An account with this email exists' },
-    503: { description: 'The job queue is unavailable; nothing was created, try again' },
   },
   async handle({ body, sql, config, enqueue }) {
     const passwordHash = await hashPassword(body.password, config.auth.scrypt);
-    // The job is enqueued inside the transaction: if Redis refuses it, no account is left without its email.
+    // The welcome goes through the outbox in the same transaction: the account and its email commit together,
+    // even while Redis is down, and the relay enqueues the job once the account is committed.
     const user = await sql.begin(async (tx) => {
       const [row] = await tx<UserRow[]>`
         insert into users (email, name, password_hash) values (${body.email}, ${body.name ?? null}, ${passwordHash})
         on conflict ((lower(email))) do nothing
         returning id, email, name, created_at`;
       if (!row) throw HttpError.conflict('An account with this email already exists.');
-      await enqueue(sendWelcomeEmail, { userId: row.id });
+      await enqueue(sendWelcomeEmail, { userId: row.id }, { tx });
       return row;
     });
     return toUserView(user);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidPayloadError, JobTimeoutError, runJob } from '../../shared/job-runner.ts';
+import { startsKey } from '../../shared/job-attempts.ts';
+import { InvalidPayloadError, JobTimeoutError, PoisonJobError, runJob } from '../../shared/job-runner.ts';
 import { createEnqueue, type NamedTask } from '../../shared/queue.ts';
 import { defineTask, type TaskContext } from '../../shared/task.ts';
 import { captureLog, createTestApp, type TestApp } from '../support/app.ts';
@@ -120,5 +121,89 @@ describe('runJob', () => {
     expect(seen.at(-1)?.signal.aborted).toBe(true);
     expect(job.options.retries).toBe(1);
     expect(lines.at(-1)).toMatchObject({ task: 'interrupted', attempt: 1, outcome: 'interrupted' });
+  });
+  it('keeps the count of starts while retries are left, and forgets it once the job finishes', async () => {
+    let fail = true;
+    const task = named('counted', {
+      run: () => (fail ? Promise.reject(new Error('not yet')) : 'done'),
+    });
+    const job = await jobOf(task, { n: 1 });
+    const key = startsKey('counted', job.id);
+    await expect(runJob(task, job, services().services)).rejects.toThrow('not yet');
+    expect(await t.redis.get(key)).toBe('1');
+    fail = false;
+    await runJob(task, await t.queues.get('counted').getJob(job.id), services().services);
+    expect(await t.redis.exists(key)).toBe(0);
+
+    fail = true;
+    const last = await jobOf(task, { n: 2 });
+    last.options.retries = 0;
+    await expect(runJob(task, last, services().services)).rejects.toThrow('not yet');
+    expect(await t.redis.exists(startsKey('counted', last.id))).toBe(0);
+    expect(Date.parse(last.options.failedAt)).not.toBeNaN();
+  });
+
+  it('gives back the start of a job interrupted by shutdown', async () => {
+    const task = named('given-back', { run: hang });
+    const job = await jobOf(task, { n: 1 });
+    const stop = new AbortController();
+    const running = runJob(task, job, services().services, stop.signal);
+    await expect.poll(() => seen.at(-1)?.task).toBe('given-back');
+    expect(await t.redis.get(startsKey('given-back', job.id))).toBe('1');
+    stop.abort(new Error('worker shutting down'));
+    await expect(running).rejects.toThrow('worker shutting down');
+    expect(await t.redis.get(startsKey('given-back', job.id))).toBe('0');
+  });
+
+  it('fails a job that started more often than its task allows at once, without running it', async () => {
+    let ran = false;
+    const task = named('poison', { run: () => (ran = true) });
+    const id = randomUUID();
+    await t.sql`insert into jobs (id, task) values (${id}, 'poison')`;
+    const enqueue = createEnqueue(t.queues, { timeoutMs: 2_000, tasks: [task] });
+    await enqueue(task.definition, { n: 1 }, { jobId: id, tracked: true });
+    const job = await t.queues.get('poison').getJob(id);
+    // Four starts (retries + 1) that never finished, as when each run killed its worker.
+    await t.redis.set(startsKey('poison', id), '4');
+    const { lines, services: s } = services();
+    const error = await runJob(task, job, s).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PoisonJobError);
+    expect((error as Error).message).toContain('started 4 times without finishing');
+    expect(ran).toBe(false);
+    expect(job.options.retries).toBe(0);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 50, task: 'poison', jobId: id, msg: (error as Error).message }),
+    ]);
+    const [record] = await t.sql`select status, error from jobs where id = ${id}`;
+    expect(record).toEqual({ status: 'failed', error: (error as Error).message });
+    expect(await t.redis.exists(startsKey('poison', id))).toBe(0);
+  });
+
+  it('counts the starts of runs that never finish, and refuses the start past the limit', async () => {
+    let runs = 0;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const task = named('crashing', {
+      retries: 1,
+      run: async () => {
+        runs += 1;
+        await gate;
+      },
+    });
+    const { id } = await jobOf(task, { n: 1 });
+    // Stall recovery hands a job whose worker died to the next worker as it was stored: same retries left.
+    const stored = () => t.queues.get('crashing').getJob(id);
+    const abandoned = [runJob(task, await stored(), services().services)];
+    await expect.poll(() => runs).toBe(1);
+    abandoned.push(runJob(task, await stored(), services().services));
+    await expect.poll(() => runs).toBe(2);
+    const error = await runJob(task, await stored(), services().services).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PoisonJobError);
+    expect((error as Error).message).toContain('started 2 times without finishing');
+    expect(runs).toBe(2);
+    release();
+    await Promise.all(abandoned);
   });
 });

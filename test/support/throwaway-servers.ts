@@ -9,8 +9,16 @@ import postgres from 'postgres';
 
 /** A PostgreSQL server owned by the test that started it; `user` is a superuser with trust auth. */
 export type ThrowawayPostgres = { host: string; port: number; user: string; stop(): Promise<void> };
-/** A Redis server owned by the test that started it, with no password. */
-export type ThrowawayRedis = { host: string; port: number; stop(): Promise<void> };
+/**
+ * A Redis server owned by the test that started it, with no password. `restart` stops it, runs `whileDown`
+ * (if given) while it is down, and starts it again, empty, on the same port and dir.
+ */
+export type ThrowawayRedis = {
+  host: string;
+  port: number;
+  stop(): Promise<void>;
+  restart(whileDown?: () => Promise<unknown>): Promise<void>;
+};
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 30_000;
@@ -52,8 +60,21 @@ export async function startRedis(): Promise<ThrowawayRedis> {
       const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
       return spawn(server, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     };
-    const child = await spawnUntilReady('redis-server', launch, answersPing, 'SIGTERM');
-    return { host: HOST, port: child.port, stop: () => stopChild(child.process, 'SIGTERM', dir) };
+    let child = await spawnUntilReady('redis-server', launch, answersPing, 'SIGTERM');
+    const { port } = child;
+    return {
+      host: HOST,
+      port,
+      stop: () => stopChild(child.process, 'SIGTERM', dir),
+      async restart(whileDown) {
+        await stopChild(child.process, 'SIGTERM');
+        try {
+          await whileDown?.();
+        } finally {
+          child = await spawnUntilReady('redis-server', launch, answersPing, 'SIGTERM', port);
+        }
+      },
+    };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -87,10 +108,11 @@ async function spawnUntilReady(
   launch: (port: number) => ChildProcess,
   isReady: (port: number) => Promise<boolean>,
   stopSignal: NodeJS.Signals,
+  fixedPort?: number,
 ): Promise<Started> {
   // A port found free can be taken before the server binds it; a couple of fresh tries cover that race.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const child = launch(port);
     running.set(child, stopSignal);
     let output = '';
@@ -105,7 +127,7 @@ async function spawnUntilReady(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await stopChild(child, 'SIGKILL');
-    if (attempt < 3 && /in use/i.test(output)) continue;
+    if (attempt < 3 && fixedPort === undefined && /in use/i.test(output)) continue;
     throw new Error(`${name} did not become ready on ${HOST}:${port}. Its output:\n${output}`);
   }
 }

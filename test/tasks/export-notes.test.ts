@@ -110,19 +110,20 @@ describe('export-notes', () => {
     expect(count?.n).toBe(1);
   });
 
-  it('waits briefly for an export row whose transaction has not committed yet', async () => {
+  it('throws while the export row is not committed, and the retry after the commit exports', async () => {
     const user = await signUp(t);
     await insertNotes(t.sql, user.id, [{ title: 'waited for', body: 'x' }]);
     const id = randomUUID();
-    let run: ReturnType<typeof t.runTask<typeof exportNotes.payload>> | undefined;
     await t.sql.begin(async (tx) => {
       await createJobRecord(tx, { id, userId: user.id, task: 'export-notes' });
       await tx`insert into exports (id, user_id, format) values (${id}, ${user.id}, 'ndjson')`;
-      run = t.runTask(exportNotes, { exportId: id });
-      run.catch(() => {});
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await expect(t.runTask(exportNotes, { exportId: id })).rejects.toThrow(
+        `export ${id} is not visible yet`,
+      );
     });
-    expect((await run)?.result).toEqual({ url: `/notes/exports/${id}` });
+    expect((await t.runTask(exportNotes, { exportId: id }, 2)).result).toEqual({
+      url: `/notes/exports/${id}`,
+    });
     expect(parseNdjson(String((await stored(id)).content)).map((note) => note.title)).toEqual(['waited for']);
   });
 

@@ -88,7 +88,7 @@ describe('send-welcome-email', () => {
     expect(again.result).toMatchObject({ sent: false, reason: 'already sent' });
   });
 
-  it('retries once when the account is not visible yet, as when sign-up has not committed', async () => {
+  it('retries once when the account is not visible yet, as for a job enqueued before its commit', async () => {
     const user = await signUp(mailing, 'Early');
     await mailing.sql`delete from users where id = ${user.id}`;
     await expect(mailing.runTask(sendWelcomeEmail, { userId: user.id }, 1)).rejects.toThrow(

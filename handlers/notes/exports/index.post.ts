@@ -44,7 +44,6 @@ export default defineHandler({
   responses: {
     202: ExportAccepted,
     422: { description: 'The Idempotency-Key was used with a different body' },
-    503: { description: 'The job queue is unavailable; nothing was created' },
   },
   async handle({ user, body, headers, sql, enqueue, setHeader }) {
     const answer = await idempotent(
@@ -55,8 +54,9 @@ export default defineHandler({
         const id = randomUUID();
         await createJobRecord(tx, { id, userId: user.id, task: 'export-notes' });
         await tx`insert into exports (id, user_id, format) values (${id}, ${user.id}, ${body.format})`;
-        // Last, inside the transaction: if Redis refuses the job (503), the rows above roll back with it.
-        await enqueue(exportNotes, { exportId: id }, { jobId: id, tracked: true });
+        // Through the outbox in the same transaction: the job exists exactly when the rows above do, Redis up
+        // or down, and the relay enqueues it after the commit.
+        await enqueue(exportNotes, { exportId: id }, { jobId: id, tracked: true, tx });
         const self = `/jobs/${id}`;
         return { body: { id, status: 'queued' as const, links: { self } }, location: self };
       },

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
+import { startWorker } from '../../../shared/worker.ts';
+import { captureLog, createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
+import { testConfig } from '../../support/context.ts';
 import { freePort } from '../../support/services.ts';
 
 let t: TestApp;
@@ -88,38 +90,72 @@ describe('POST /auth/register', () => {
     expect(fields).toEqual(expect.arrayContaining(['body.email', 'body.password']));
   });
 
-  it('enqueues send-welcome-email with the new account id', async () => {
+  it('writes send-welcome-email to the outbox with the account; a worker’s relay enqueues and runs it', async () => {
     const response = await t.request('POST', '/auth/register', { body: { email: email(), password } });
     const { id } = (await response.json()) as { id: string };
-    const queue = t.queues.get('send-welcome-email');
-    const deadline = Date.now() + 5_000;
-    let payloads: unknown[] = [];
-    while (Date.now() < deadline) {
-      const jobs = await queue.getJobs('waiting', { start: 0, end: 1_000 });
-      payloads = jobs.map((job) => (job.data as { payload: unknown }).payload);
-      if (payloads.some((payload) => (payload as { userId?: string }).userId === id)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(payloads).toContainEqual({ userId: id });
+    expect(await outboxRows(t.config.redis.prefix, id)).toEqual([
+      {
+        task: 'send-welcome-email',
+        payload: { userId: id },
+        options: expect.objectContaining({ policy: expect.any(Object) }),
+      },
+    ]);
+    await runWorker(t.config.redis.prefix, async () => {
+      await expect.poll(() => welcomeStatus(id), poll).toBe('sent');
+    });
+    expect(await outboxRows(t.config.redis.prefix, id)).toEqual([]);
   });
 });
 
-describe('POST /auth/register when Redis cannot take the job', () => {
+describe('POST /auth/register while Redis is down', () => {
+  const prefix = `regdown${randomUUID().slice(0, 8)}`;
   let down: TestApp;
   beforeAll(async () => {
     down = await createTestApp({
       root: projectRoot,
-      env: { RD_PORT: String(await freePort()), ENQUEUE_TIMEOUT_MS: '300' },
+      migrate: false,
+      env: { RD_PORT: String(await freePort()), RD_PREFIX: prefix, ENQUEUE_TIMEOUT_MS: '300' },
     });
   });
   afterAll(() => down.close());
 
-  it('answers 503 with Retry-After and creates no account', async () => {
+  it('answers 201 with the account committed and its welcome waiting in the outbox, sent once Redis is back', async () => {
     const address = email();
     const response = await down.request('POST', '/auth/register', { body: { email: address, password } });
-    expect(response.status).toBe(503);
-    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await response.json()).toMatchObject({ status: 503, code: 'unavailable' });
-    expect(await usersWithEmail(address)).toHaveLength(0);
+    expect(response.status).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    expect(await usersWithEmail(address)).toEqual([{ id }]);
+    expect(await outboxRows(prefix, id)).toHaveLength(1);
+
+    // A worker on a Redis that answers, for the same queues: its relay enqueues the job and the worker runs it.
+    await runWorker(prefix, async () => {
+      await expect.poll(() => welcomeStatus(id), poll).toBe('sent');
+    });
+    expect(await outboxRows(prefix, id)).toEqual([]);
   });
 });
+
+const poll = { timeout: 15_000, interval: 50 };
+
+function outboxRows(prefix: string, userId: string) {
+  return t.sql`
+    select task, payload, options from outbox where queue_prefix = ${prefix} and payload->>'userId' = ${userId}`;
+}
+
+async function welcomeStatus(userId: string) {
+  const [row] = await t.sql<{ status: string }[]>`
+    select status from sent_emails where user_id = ${userId} and kind = 'welcome'`;
+  return row?.status;
+}
+
+/** Runs a worker of send-welcome-email on the working Redis under `prefix` while `body` runs. */
+async function runWorker(prefix: string, body: () => Promise<void>) {
+  const tasks = t.tasks.filter((task) => task.name === 'send-welcome-email');
+  const config = testConfig({ RD_PREFIX: prefix });
+  const worker = startWorker({ tasks, config, sql: t.sql, redis: t.redis, log: captureLog().log });
+  try {
+    await body();
+  } finally {
+    await worker.close(2_000);
+  }
+}

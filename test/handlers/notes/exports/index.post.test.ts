@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOutboxRelay } from '../../../../shared/outbox.ts';
 import { signAccessToken } from '../../../../shared/tokens.ts';
 import { startWorker } from '../../../../shared/worker.ts';
 import { captureLog, createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
+import { testConfig } from '../../../support/context.ts';
 import { insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';
 import { type SignedIn, signUp } from '../../../support/users.ts';
 
@@ -15,6 +17,7 @@ afterAll(() => t.close());
 
 const startExport = (user: SignedIn, body: unknown, headers: Record<string, string> = {}) =>
   t.request('POST', '/notes/exports', { body, headers: { ...user.headers, ...headers } });
+const poll = { timeout: 15_000, interval: 50 };
 const countRows = async (user: SignedIn) => {
   const [row] = await t.sql<{ jobs: number; exports: number; keys: number }[]>`
     select (select count(*)::int from jobs where user_id = ${user.id}) as jobs,
@@ -37,9 +40,35 @@ describe('POST /notes/exports', () => {
     expect(await t.sql`select user_id, format, content from exports where id = ${body.id}`).toEqual([
       { user_id: user.id, format: 'csv', content: null },
     ]);
-    const job = await t.queues.get('export-notes').getJob(body.id);
-    expect(job.data).toMatchObject({ payload: { exportId: body.id }, tracked: true });
-    expect(job.options.retries).toBe(5);
+    expect(
+      await t.sql`select task, payload, options from outbox where options->>'jobId' = ${body.id}`,
+    ).toEqual([
+      {
+        task: 'export-notes',
+        payload: { exportId: body.id },
+        options: expect.objectContaining({ jobId: body.id, tracked: true, policy: expect.any(Object) }),
+      },
+    ]);
+    // A relay (no worker yet, so the job stays queued) moves it to Redis under the export's id.
+    const relay = startOutboxRelay({
+      sql: t.sql,
+      log: captureLog().log,
+      prefix: t.config.redis.prefix,
+      pollIntervalMs: 100,
+      enqueue: t.enqueue,
+    });
+    try {
+      const queue = t.queues.get('export-notes');
+      await expect
+        .poll(async () => (await queue.getJob(body.id))?.data, poll)
+        .toMatchObject({
+          payload: { exportId: body.id },
+          tracked: true,
+        });
+      expect((await queue.getJob(body.id)).options.retries).toBe(5);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('answers 400 naming the field for an unknown format or an unknown field, and creates nothing', async () => {
@@ -95,32 +124,51 @@ describe('POST /notes/exports', () => {
     expect(await countRows(user)).toMatchObject({ jobs: 0, exports: 0 });
   });
 
-  it('answers 503 and leaves nothing behind when Redis refuses the job; the same key then works', async () => {
+  it('answers 202 and commits while Redis is down; the job runs once a relay reaches Redis', async () => {
     const user = await signUp(t);
+    const prefix = `xpdown${randomUUID().slice(0, 8)}`;
     const broken = await createTestApp({
       root: projectRoot,
       migrate: false,
-      env: { RD_PORT: String(await closedPort()), ENQUEUE_TIMEOUT_MS: '300' },
+      env: { RD_PORT: String(await closedPort()), RD_PREFIX: prefix, ENQUEUE_TIMEOUT_MS: '300' },
     });
     const key = { 'idempotency-key': `key-${randomUUID()}` };
     // Each test app signs with its own throwaway key, so the broken one needs a token of its own.
     const settings = { ...broken.config.auth, ttlSeconds: 60 };
     const { token } = signAccessToken(broken.keys, settings, user.id);
+    let id: string;
     try {
-      const refused = await broken.request('POST', '/notes/exports', {
+      const accepted = await broken.request('POST', '/notes/exports', {
         body: { format: 'csv' },
         headers: { authorization: `Bearer ${token}`, ...key },
       });
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(((await refused.json()) as { detail: string }).detail).toContain('export-notes job');
+      expect(accepted.status).toBe(202);
+      id = ((await accepted.json()) as { id: string }).id;
     } finally {
       await broken.close();
     }
-    expect(await countRows(user)).toEqual({ jobs: 0, exports: 0, keys: 0 });
-    const retried = await startExport(user, { format: 'csv' }, key);
-    expect(retried.status).toBe(202);
     expect(await countRows(user)).toEqual({ jobs: 1, exports: 1, keys: 1 });
+    expect(await t.sql`select task from outbox where queue_prefix = ${prefix}`).toEqual([
+      { task: 'export-notes' },
+    ]);
+    const replayed = await startExport(user, { format: 'csv' }, key);
+    expect(replayed.status).toBe(202);
+    expect(((await replayed.json()) as { id: string }).id).toBe(id);
+
+    const tasks = t.tasks.filter((task) => task.name === 'export-notes');
+    const config = testConfig({ RD_PREFIX: prefix });
+    const worker = startWorker({ tasks, config, sql: t.sql, redis: t.redis, log: captureLog().log });
+    try {
+      await expect
+        .poll(async () => {
+          const job = await t.request('GET', `/jobs/${id}`, { headers: user.headers });
+          return ((await job.json()) as { status: string }).status;
+        }, poll)
+        .toBe('succeeded');
+    } finally {
+      await worker.close(2_000);
+    }
+    expect(await t.sql`select task from outbox where queue_prefix = ${prefix}`).toEqual([]);
   });
 
   it('documents its body with examples in the OpenAPI document', async () => {

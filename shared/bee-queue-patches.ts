@@ -1,0 +1,68 @@
+import BeeQueue from 'bee-queue';
+// The module bee-queue itself requires as './lua' (in a bundle, the build's inlined copy of it): one instance,
+// so the scripts reloaded here are the very ones bee-queue calls by SHA.
+// @ts-expect-error bee-queue publishes no types for its script loader
+import luaLoader from 'bee-queue/lib/lua/index.js';
+
+type Callback = (error: Error | null, reply?: unknown) => void;
+/** node_redis 3's client, or a batch or MULTI built from it. */
+type Commandable = { evalsha(...args: [...unknown[], Callback]): unknown };
+type Job = BeeQueue.Job<unknown>;
+const lua = luaLoader as { buildCache(client: Commandable): Promise<unknown> };
+type QueueInternals = {
+  client: Commandable | null;
+  _evalScriptOn(commandable: Commandable, args: unknown[]): Promise<unknown>;
+  saveAll(jobs: Iterable<Job>): Promise<Map<Job, Error>>;
+};
+
+const PATCHED = Symbol.for('handler-kit.bee-queue.noscript-recovery');
+const proto = BeeQueue.prototype as unknown as QueueInternals & { [PATCHED]?: true };
+
+/**
+ * bee-queue loads its Lua scripts into Redis once per connection, so after Redis restarts (or SCRIPT FLUSH)
+ * every script call fails with NOSCRIPT until the process restarts. Patched here, once for the process: a
+ * call answered NOSCRIPT reloads the scripts on the queue's client and runs once more. A script that was
+ * not found did not run, so running it again cannot do its work twice.
+ */
+if (!proto[PATCHED]) {
+  proto[PATCHED] = true;
+  const evalScriptOn = proto._evalScriptOn;
+  proto._evalScriptOn = function (commandable, args) {
+    // A batch answers only once the whole batch has run, so saveAll (below) retries its jobs instead.
+    if (commandable !== this.client) return evalScriptOn.call(this, commandable, args);
+    const again = [...args];
+    return evalScriptOn.call(this, commandable, args).catch(async (error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      await reloadScripts(commandable);
+      return evalScriptOn.call(this, commandable, again);
+    });
+  };
+
+  const saveAll = proto.saveAll;
+  proto.saveAll = async function (jobs) {
+    const list = [...jobs];
+    const errors = await saveAll.call(this, list);
+    const lost = list.filter((job) => isNoScript(errors.get(job)));
+    if (lost.length === 0 || !this.client) return errors;
+    await reloadScripts(this.client);
+    for (const job of lost) errors.delete(job);
+    for (const [job, error] of await saveAll.call(this, lost)) errors.set(job, error);
+    return errors;
+  };
+}
+
+function isNoScript(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'NOSCRIPT' || (typeof message === 'string' && message.startsWith('NOSCRIPT'));
+}
+
+// Every call in flight fails at once after a flush; they share one reload per connection.
+const reloading = new WeakMap<object, Promise<unknown>>();
+
+function reloadScripts(client: Commandable): Promise<unknown> {
+  const pending = reloading.get(client);
+  if (pending) return pending;
+  const reload = lua.buildCache(client).finally(() => reloading.delete(client));
+  reloading.set(client, reload);
+  return reload;
+}
