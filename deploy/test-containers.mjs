@@ -131,6 +131,16 @@ try {
     check(file.status === 200 && file.body.includes('Kept'), 'the export file does not hold the note');
   });
 
+  await step("the worker's metrics answer on the compose network as worker:9464", () => {
+    const scrape =
+      "fetch('http://worker:9464/metrics').then(async (r) => { process.stdout.write(await r.text()); process.exitCode = r.ok ? 0 : 1; })";
+    const text = compose(['exec', '-T', 'app', 'node', '-e', scrape], { quiet: true });
+    check(
+      /^jobs_total\{task="export-notes",outcome="succeeded"\} 1$/m.test(text),
+      `worker:9464/metrics did not count the export job:\n${text.slice(0, 1000)}`,
+    );
+  });
+
   await step('app and worker run as non-root', () => {
     for (const service of ['app', 'worker']) {
       const uid = compose(['exec', '-T', service, 'id', '-u']);

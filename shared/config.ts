@@ -82,6 +82,8 @@ const EnvSchema = v.object({
   MIGRATIONS_DIR: v.optional(v.string()),
   WORKER_STALL_INTERVAL_MS: wholeNumber(5_000, 500, 600_000),
   WORKER_HEARTBEAT_FILE: v.optional(v.string(), '/tmp/worker-heartbeat.json'),
+  WORKER_METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
+  WORKER_METRICS_PORT: port(9464),
   OUTBOX_POLL_INTERVAL_MS: wholeNumber(1_000, 50, 3_600_000),
   TASK_SCHEDULES: v.pipe(
     v.optional(v.string(), ''),
@@ -153,6 +155,7 @@ function shapeConfig(env: Env) {
     worker: {
       stallIntervalMs: env.WORKER_STALL_INTERVAL_MS,
       heartbeatFile: env.WORKER_HEARTBEAT_FILE,
+      metrics: { host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT },
       outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       scheduleOverrides: parseSchedules(env.TASK_SCHEDULES),
     },

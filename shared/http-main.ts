@@ -5,6 +5,7 @@ import { createSql } from './db.ts';
 import { createApp, type Route } from './http.ts';
 import { loadKeyring } from './keys.ts';
 import { createLogger } from './log.ts';
+import { createHttpMetrics } from './metrics.ts';
 import { migrate } from './migrations.ts';
 import { onShutdownSignal, runMain } from './process.ts';
 import { createEnqueue, createQueues } from './queue.ts';
@@ -66,6 +67,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       openapi: bundle.openapi,
       docsAssetsDir: fileURLToPath(new URL('./docs/', import.meta.url)),
       isShuttingDown: () => shuttingDown,
+      metrics: createHttpMetrics(),
     });
     const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
       log.info({ host: info.address, port: info.port, routes: bundle.routes.length }, 'listening');

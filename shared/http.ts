@@ -6,6 +6,7 @@ import { docsRoutes } from './docs.ts';
 import { classifyError, HttpError, problemBody } from './errors.ts';
 import type { AnyHandler, Services } from './handler.ts';
 import { storeStates } from './health.ts';
+import { createHttpMetrics, type HttpMetrics, METRICS_PATH, metricsResponse } from './metrics.ts';
 import { type RequestVariables, routeHandler } from './route-handler.ts';
 
 /** A discovered handler: where it is served and the definition its file exports. */
@@ -20,6 +21,8 @@ export type AppOptions = {
   docsAssetsDir: string;
   /** True once shutdown has begun: readiness fails and connections are not kept alive. */
   isShuttingDown?: () => boolean;
+  /** The process's request metrics, served at /metrics; the app makes a registry of its own without them. */
+  metrics?: HttpMetrics;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -27,6 +30,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the Hono app: the routes plus request ids, logs, limits, problem+json errors, health and docs. */
 export function createApp(options: AppOptions) {
   const { services, isShuttingDown = () => false } = options;
+  const metrics = options.metrics ?? createHttpMetrics();
   const app = new Hono<{ Variables: RequestVariables }>();
 
   app.use(async (c, next) => {
@@ -43,13 +47,15 @@ export function createApp(options: AppOptions) {
     await next();
     c.header('x-request-id', requestId);
     if (isShuttingDown()) c.header('connection', 'close');
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    metrics.observe(c, durationMs / 1000);
     log.info(
       {
         method: c.req.method,
         path: c.req.path,
         route: c.req.routePath,
         status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        durationMs,
       },
       'request',
     );
@@ -84,6 +90,7 @@ export function createApp(options: AppOptions) {
     );
   });
   app.get('/openapi.json', (c) => c.json(options.openapi));
+  app.get(METRICS_PATH, () => metricsResponse(metrics.registry));
   app.route('/docs', docsRoutes(options.docsAssetsDir));
 
   for (const route of options.routes) {

@@ -41,6 +41,17 @@ export class PoisonJobError extends Error {
 
 type Services = Pick<TaskContext<unknown>, 'sql' | 'redis' | 'log' | 'config'> & { enqueue: Enqueue };
 
+/** How a job's run ended; `invalid` and `poisoned` jobs are failed without running. */
+export type JobOutcome = 'succeeded' | 'retrying' | 'failed' | 'interrupted' | 'poisoned' | 'invalid';
+
+/** Told how each job ended (the worker's metrics); `seconds` is how long `run` ran, when it did. */
+export type JobObserver = (ended: {
+  task: string;
+  outcome: JobOutcome;
+  attempt: number;
+  seconds?: number;
+}) => void;
+
 /**
  * Runs one job of a task: validates the payload, runs `run` with a signal that fires at the timeout, and
  * logs the outcome. The returned promise settles at the timeout even when `run` ignores the signal, so the
@@ -51,6 +62,7 @@ export async function runJob(
   job: BeeQueue.Job<JobEnvelope>,
   services: Services,
   stop?: AbortSignal,
+  observe: JobObserver = () => {},
 ) {
   const { name, definition } = task;
   const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
@@ -67,6 +79,7 @@ export async function runJob(
     const error = new InvalidPayloadError(name, fieldErrors('payload', parsed.issues));
     log.error({ errors: error.fields }, error.message);
     await track({ status: 'failed', error: error.message });
+    observe({ task: name, outcome: 'invalid', attempt });
     throw error;
   }
   const jobId = String(job.id);
@@ -83,6 +96,7 @@ export async function runJob(
     const error = new PoisonJobError(name, jobId, Math.max(starts - attempt, 1));
     log.error({ starts }, error.message);
     await Promise.all([track({ status: 'failed', error: error.message }), forgetStarts()]);
+    observe({ task: name, outcome: 'poisoned', attempt });
     throw error;
   }
   await track({ status: 'active', attempts: attempt, error: null });
@@ -114,7 +128,9 @@ export async function runJob(
       },
     };
     const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
-    log.info({ durationMs: elapsed(started), outcome: 'succeeded' }, 'job');
+    const durationMs = elapsed(started);
+    log.info({ durationMs, outcome: 'succeeded' }, 'job');
+    observe({ task: name, outcome: 'succeeded', attempt, seconds: durationMs / 1000 });
     await Promise.all([
       track({ status: 'succeeded', progress: 100, result: result ?? null }),
       forgetStarts(),
@@ -126,7 +142,9 @@ export async function runJob(
     const interrupted = stop?.aborted === true && controller.signal.reason === stop.reason;
     if (interrupted) job.options.retries = (job.options.retries ?? 0) + 1;
     const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
-    log.warn({ durationMs: elapsed(started), outcome, err: error }, 'job');
+    const durationMs = elapsed(started);
+    log.warn({ durationMs, outcome, err: error }, 'job');
+    observe({ task: name, outcome, attempt, seconds: durationMs / 1000 });
     if (interrupted) {
       await counting(uncountJobStart(services.redis, name, jobId), undefined);
     } else if (outcome === 'failed') {

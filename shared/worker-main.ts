@@ -8,6 +8,7 @@ import { onShutdownSignal, runMain } from './process.ts';
 import type { NamedTask } from './queue.ts';
 import { createRedis } from './redis.ts';
 import { startWorker } from './worker.ts';
+import { createWorkerMetrics, serveMetrics } from './worker-metrics.ts';
 
 /**
  * The worker process. `health` exits 0 when the running worker's heartbeat is fresh and its stores
@@ -28,7 +29,10 @@ export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
     const log = createLogger(config.logLevel, { process: 'worker' });
     const sql = createSql(config.postgres);
     const redis = createRedis(config.redis, log);
-    const worker = startWorker({ tasks, config, sql, redis, log });
+    const metrics = createWorkerMetrics(tasks.map((task) => task.name));
+    const worker = startWorker({ tasks, config, sql, redis, log, metrics });
+    metrics.watch({ queues: worker.queues, sql, prefix: config.redis.prefix });
+    const metricsServer = await serveMetrics(metrics.registry, config.worker.metrics, log);
 
     const beat = async () => {
       const states = await storeStates(sql, redis);
@@ -43,6 +47,7 @@ export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
     onShutdownSignal(log, async () => {
       clearInterval(heartbeat);
       await worker.close(config.shutdownTimeoutMs);
+      await metricsServer?.close();
       await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
     });
   });

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
-import { runJob } from './job-runner.ts';
+import { type JobObserver, runJob } from './job-runner.ts';
 import { startOutboxRelay } from './outbox.ts';
 import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
 
@@ -13,6 +13,8 @@ export type WorkerOptions = {
   sql: Sql;
   redis: Redis;
   log: Logger;
+  /** Counts jobs and stalls (see shared/worker-metrics.ts). */
+  metrics?: { jobEnded: JobObserver; jobStalled(task: string): void };
 };
 
 /**
@@ -21,7 +23,7 @@ export type WorkerOptions = {
  * enqueued inside transactions) onto the queues.
  */
 export function startWorker(options: WorkerOptions) {
-  const { tasks, config, sql, redis, log } = options;
+  const { tasks, config, sql, redis, log, metrics } = options;
   const queues = createQueues(config, log);
   const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
   const stopping = new AbortController();
@@ -37,8 +39,10 @@ export function startWorker(options: WorkerOptions) {
 
   for (const task of tasks) {
     const queue = queues.get(task.name, true);
+    // bee-queue's stall check emits one per job it put back on the queue because its worker stopped beating.
+    if (metrics) queue.on('stalled', () => metrics.jobStalled(task.name));
     queue.process(task.definition.concurrency, (job) =>
-      runJob(task, job, { sql, redis, log, config, enqueue }, stopping.signal),
+      runJob(task, job, { sql, redis, log, config, enqueue }, stopping.signal, metrics?.jobEnded),
     );
     queue.checkStalledJobs(config.worker.stallIntervalMs).catch((error) => {
       log.warn({ task: task.name, err: error }, 'stalled-job check failed');

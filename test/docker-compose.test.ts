@@ -33,6 +33,11 @@ describe('docker-compose.yml', () => {
     expect(service('worker')).toContain('dist/worker.mjs", "health"');
   });
 
+  it("lets the compose network reach the worker's metrics port, which is not published", () => {
+    expect(service('worker')).toMatch(/^ {6}WORKER_METRICS_HOST: 0\.0\.0\.0$/m);
+    expect(service('worker')).not.toMatch(/^ {4}ports:/m);
+  });
+
   it('starts the worker only after postgres, redis and app are healthy', () => {
     const worker = service('worker');
     for (const dependency of ['postgres', 'redis', 'app']) {

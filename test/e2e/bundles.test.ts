@@ -19,6 +19,7 @@ let outdir: string;
 let database: Awaited<ReturnType<typeof createScratchDatabase>>;
 let env: Record<string, string>;
 let base: string;
+let workerMetrics: string;
 let http: BundleProcess | undefined;
 let worker: BundleProcess | undefined;
 
@@ -38,6 +39,7 @@ beforeAll(async () => {
   dir = await installBundles(outdir, path.join(fixtureRoot, 'sql'));
   database = await createScratchDatabase();
   const port = await freePort();
+  const metricsPort = await freePort();
   env = {
     ...inject('env'),
     LOG_LEVEL: 'info',
@@ -48,8 +50,10 @@ beforeAll(async () => {
     MIGRATE_ON_START: 'false',
     SHUTDOWN_TIMEOUT_MS: '5000',
     WORKER_HEARTBEAT_FILE: path.join(dir, 'heartbeat.json'),
+    WORKER_METRICS_PORT: String(metricsPort),
   };
   base = `http://127.0.0.1:${port}`;
+  workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
 }, 120_000);
 
 afterAll(async () => {
@@ -109,6 +113,17 @@ describe('the built bundles, run as processes from a folder without node_modules
     expect(typeof line?.reqId).toBe('string');
     expect(http?.output()).not.toContain('top-secret-token');
     expect(http?.output()).not.toContain('body-secret-marker');
+  });
+
+  it('serves Prometheus metrics: the API on /metrics, the worker on its metrics port', async () => {
+    const api = await fetch(`${base}/metrics`);
+    expect(api.headers.get('content-type')).toMatch(/^text\/plain/);
+    const apiText = await api.text();
+    expect(apiText).toContain('http_requests_total{method="POST",route="/items",status="201"} 1');
+    expect(apiText).toContain('process_resident_memory_bytes');
+    const workerText = await (await fetch(workerMetrics)).text();
+    expect(workerText).toContain('jobs_total{task="record-item",outcome="succeeded"} 1');
+    expect(workerText).toMatch(/^queue_jobs\{task="record-item",state="waiting"\} 0$/m);
   });
 
   it('on SIGTERM fails readiness, finishes the request in flight, refuses new ones and exits 0', async () => {

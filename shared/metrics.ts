@@ -1,0 +1,70 @@
+import type { Context } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Where both processes serve their metrics, in Prometheus' text format. */
+export const METRICS_PATH = '/metrics';
+
+/** The route label of a request no route matched: raw paths would make a series per scanned URL. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * A Prometheus registry of the process's own, never prom-client's global one, so that tests can build many
+ * apps and workers in one process. It carries prom-client's process metrics (CPU, memory, event loop, GC).
+ */
+export function createMetricsRegistry(options: { processMetrics?: boolean } = {}): Registry {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/**
+ * Counts requests by method, route pattern (`/notes/:id`, never the raw path) and status, and times them.
+ * Scrapes of /metrics itself are left out: they would dominate the request rate.
+ */
+export function createHttpMetrics(registry: Registry = createMetricsRegistry()) {
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from a request arriving to its response being ready, by method and route pattern.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return {
+    registry,
+    /** Records one answered request; `seconds` from its arrival. */
+    observe(c: Context, seconds: number) {
+      const route = routeLabel(c);
+      if (route === METRICS_PATH) return;
+      const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
+      requests.inc({ method, route, status: String(c.res.status) });
+      duration.observe({ method, route }, seconds);
+    },
+  };
+}
+
+export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
+
+/** The registry's metrics as a response in Prometheus' text format. */
+export async function metricsResponse(registry: Registry): Promise<Response> {
+  return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
+}
+
+/**
+ * The pattern of the route that answered, else of the route the request matched (a middleware such as the
+ * body limit may answer first), else `unmatched`. Middlewares are registered for every method, routes for one.
+ */
+function routeLabel(c: Context): string {
+  const routes = matchedRoutes(c);
+  const answered = routes[c.req.routeIndex];
+  if (answered && answered.method !== 'ALL') return answered.path;
+  return routes.findLast((route) => route.method !== 'ALL')?.path ?? UNMATCHED_ROUTE;
+}
