@@ -11,6 +11,9 @@ export function createSql(config: Config['postgres']): Sql {
     database: config.database,
     max: config.poolMax,
     connect_timeout: 5,
+    // postgres.js waits before each reconnect, up to 20 s after a run of refused connects, and a query handed to
+    // a waiting connection waits with it: after a short outage, requests hang long after the database is back.
+    backoff: reconnectDelaySeconds,
     idle_timeout: 60,
     onnotice: () => {},
     connection: { application_name: 'handler-kit' },
@@ -33,3 +36,8 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, message: string
 
 /** The pool or a transaction from `sql.begin`: what functions that run queries take. */
 export type Queryable = Sql | TransactionSql;
+
+/** Seconds a connection waits before its next connect after `failures` refused ones in a row: short, capped. */
+function reconnectDelaySeconds(failures: number): number {
+  return Math.min(0.05 * 2 ** failures, 0.5);
+}

@@ -42,6 +42,10 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
     removeOnSuccess: true,
     removeOnFailure: false,
     stallInterval: config.worker.stallIntervalMs,
+    // A worker learns of a delayed job from a pub/sub message, which it misses while its subscriber reconnects;
+    // every later delayed job then waits behind the unseen one (only a new head is announced) until this poll,
+    // which bee-queue makes every 20 min.
+    nearTermWindow: config.worker.stallIntervalMs,
   });
 
   return {

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../shared/errors.ts';
 import { createEnqueue, createQueues } from '../../shared/queue.ts';
+import { createRedis } from '../../shared/redis.ts';
 import { defineTask, type JobPolicy, taskRef } from '../../shared/task.ts';
 import recordItem from '../fixtures/app/tasks/record-item.ts';
 import { captureLog, createTestApp, type TestApp } from '../support/app.ts';
@@ -115,6 +116,56 @@ describe('createEnqueue', () => {
     expect(id).toBeTruthy();
   });
 });
+
+describe('createQueues: worker queues', () => {
+  it('activate a delayed job whose wake-up message was missed, within the stall interval', async () => {
+    const config = testConfig({
+      RD_PREFIX: `qd${randomUUID().slice(0, 8)}`,
+      WORKER_STALL_INTERVAL_MS: '500',
+    });
+    const queues = createQueues(config, captureLog().log);
+    const redis = createRedis(config.redis);
+    const ran: string[] = [];
+    const worker = queues.get('missed-wake-up', true);
+    worker.process(1, async (job) => {
+      ran.push(String(job.id));
+    });
+    try {
+      await worker.ready();
+      // One delayed job that is heard of, so that the worker has made its own passes over the delayed jobs.
+      const heard = queues
+        .get('missed-wake-up')
+        .createJob({ payload: {}, enqueuedAt: new Date().toISOString() });
+      await heard
+        .setId('heard')
+        .delayUntil(Date.now() + 100)
+        .save();
+      await waitUntil(() => ran.includes('heard'));
+      // What bee-queue's addDelayedJob writes, without its `earlierDelayed` message: the job a worker never
+      // hears of when its subscriber connection was down (Redis restarting, a dropped connection).
+      const job = queues
+        .get('missed-wake-up')
+        .createJob({ payload: {}, enqueuedAt: new Date().toISOString() });
+      const data = (job as unknown as { toData(): string }).toData();
+      await redis
+        .multi()
+        .hset('q:missed-wake-up:jobs', 'missed', data)
+        .zadd('q:missed-wake-up:delayed', Date.now() + 100, 'missed')
+        .exec();
+      await waitUntil(() => ran.includes('missed'));
+      expect(ran).toEqual(['heard', 'missed']);
+    } finally {
+      await queues.close(500);
+      await redis.quit();
+    }
+  });
+});
+
+/** Polls `done` until it holds or 5 s passed. */
+async function waitUntil(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 /** A port that refuses connections: one the OS just handed out and took back. */
 async function closedPort(): Promise<number> {

@@ -7,11 +7,22 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 
-/** A PostgreSQL server owned by the test that started it; `user` is a superuser with trust auth. */
-export type ThrowawayPostgres = { host: string; port: number; user: string; stop(): Promise<void> };
+/**
+ * A PostgreSQL server owned by the test that started it; `user` is a superuser with trust auth. `restart`
+ * stops it (fast shutdown), runs `whileDown` (if given) while it is down, and starts it again on the same
+ * port and data dir, so its databases are kept.
+ */
+export type ThrowawayPostgres = {
+  host: string;
+  port: number;
+  user: string;
+  stop(): Promise<void>;
+  restart(whileDown?: () => Promise<unknown>): Promise<void>;
+};
 /**
  * A Redis server owned by the test that started it, with no password. `restart` stops it, runs `whileDown`
- * (if given) while it is down, and starts it again, empty, on the same port and dir.
+ * (if given) while it is down, and starts it again on the same port and dir: empty, or, when started with
+ * `persist`, with every write it had acknowledged.
  */
 export type ThrowawayRedis = {
   host: string;
@@ -41,23 +52,43 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       const args = ['-D', dataDir, '-k', dir, '-h', HOST, '-p', String(port), ...settings];
       return spawn(server, args, { ...owner, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     };
-    const child = await spawnUntilReady('postgres', launch, acceptsQueries, 'SIGINT');
+    let child = await spawnUntilReady('postgres', launch, acceptsQueries, 'SIGINT');
+    const { port } = child;
     // SIGINT is Postgres's fast shutdown; SIGTERM would wait for every client to disconnect first.
     const stop = () => stopChild(child.process, 'SIGINT', dir);
-    return { host: HOST, port: child.port, user: 'postgres', stop };
+    return {
+      host: HOST,
+      port,
+      user: 'postgres',
+      stop,
+      async restart(whileDown) {
+        await stopChild(child.process, 'SIGINT');
+        try {
+          await whileDown?.();
+        } finally {
+          child = await spawnUntilReady('postgres', launch, acceptsQueries, 'SIGINT', port);
+        }
+      },
+    };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-/** Starts a fresh, non-persisting Redis on a free port. */
-export async function startRedis(): Promise<ThrowawayRedis> {
+/**
+ * Starts a fresh Redis on a free port. Without `persist` it keeps nothing on disk; with it, every write is
+ * appended to a file and synced before Redis answers, so a restart keeps all acknowledged data.
+ */
+export async function startRedis(options: { persist?: boolean } = {}): Promise<ThrowawayRedis> {
   const server = findBinary('redis-server', 'redis');
   const dir = await mkdtemp(join(tmpdir(), 'test-redis-'));
   try {
     const launch = (port: number) => {
-      const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
+      const aof = options.persist
+        ? ['--appendonly', 'yes', '--appendfsync', 'always']
+        : ['--appendonly', 'no'];
+      const args = ['--port', String(port), '--bind', HOST, '--save', '', ...aof, '--dir', dir];
       return spawn(server, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     };
     let child = await spawnUntilReady('redis-server', launch, answersPing, 'SIGTERM');

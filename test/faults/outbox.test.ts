@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  startPostgres,
+  startRedis,
+  type ThrowawayPostgres,
+  type ThrowawayRedis,
+} from '../support/throwaway-servers.ts';
+import { type Cluster, report, startCluster, waitFor } from './support/cluster.ts';
+import { type Outcome, postAll, sleep } from './support/requests.ts';
+
+let pg: ThrowawayPostgres;
+let redis: ThrowawayRedis;
+let cluster: Cluster;
+
+beforeAll(async () => {
+  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  cluster = await startCluster({ pg, redis });
+  await cluster.startHttp();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await Promise.all([pg?.stop(), redis?.stop()]);
+});
+
+async function outboxRows(): Promise<number> {
+  const [row] = await cluster.sql<{ n: number }[]>`select count(*)::int as n from outbox`;
+  return row?.n ?? 0;
+}
+
+describe('fault: Redis is down while POST /jobs/tx writes and enqueues through the outbox, on 2 workers', () => {
+  it('accepts every write, runs the job of each committed one once Redis is back, and none of a rolled-back one', async () => {
+    const started = Date.now();
+    const workers = [await cluster.startWorker(), await cluster.startWorker()];
+    // Interleaved: 40 writes that commit, and 10 that fail after their enqueue (a duplicate key, 409).
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      i % 5 === 4 ? { key: `rolled-${i}`, failAfterEnqueue: true } : { key: `tx-${i}` },
+    );
+    const committedKeys = bodies.filter((body) => !('failAfterEnqueue' in body)).map((body) => body.key);
+    const rolledBackKeys = new Set(
+      bodies.filter((body) => 'failAfterEnqueue' in body).map((body) => body.key),
+    );
+
+    let outcomes: Outcome[] = [];
+    let waitingWhileDown = 0;
+    await redis.restart(async () => {
+      outcomes = await postAll(cluster, '/jobs/tx', bodies, 8);
+      // The relays keep trying; give them time to show that nothing leaves while Redis is away.
+      await sleep(1_000);
+      waitingWhileDown = await outboxRows();
+    });
+    const committed = bodies.filter((_, i) => outcomes[i] === 202).map((body) => body.key);
+    const refused = outcomes.filter((outcome) => outcome === 409).length;
+
+    const ledger = await waitFor(
+      'every committed job running once Redis is back',
+      async () => {
+        const figures = await cluster.ledger();
+        return figures.finished === figures.enqueued && (await outboxRows()) === 0 ? figures : undefined;
+      },
+      45_000,
+    ).catch(async (error: Error) => {
+      report('outbox', {
+        committed: committed.length,
+        refused,
+        ran: (await cluster.ledger()).finished,
+        error: error.message,
+      });
+      throw error;
+    });
+    // A relay finishes its pass before it deletes, so let any straggler run show up before looking for one.
+    await sleep(500);
+    const ranIds = new Set(
+      workers
+        .flatMap((worker) => worker.generations.flatMap((child) => child.logs()))
+        .filter((line) => line.msg === 'job')
+        .map((line) => String(line.jobId)),
+    );
+    const ranRolledBack = [...ranIds].filter((id) => rolledBackKeys.has(id));
+    const [ghosts] = await cluster.sql<{ n: number }[]>`
+      select count(*)::int as n from ledger where key like 'rolled-%'`;
+
+    report('outbox', {
+      committed: committed.length,
+      refused,
+      waitingWhileDown,
+      ran: ledger.finished,
+      ranRolledBack: ranRolledBack.length,
+      lost: committed.length - ledger.finished,
+      duplicatedEffects: ledger.duplicatedEffects,
+      seconds: (Date.now() - started) / 1000,
+    });
+    expect(committed).toEqual(committedKeys);
+    expect(refused).toBe(rolledBackKeys.size);
+    expect(waitingWhileDown).toBe(committedKeys.length);
+    expect(ledger.enqueued).toBe(committedKeys.length);
+    expect(ledger.finished).toBe(committedKeys.length);
+    expect(committedKeys.every((key) => ranIds.has(key))).toBe(true);
+    expect(ranRolledBack).toEqual([]);
+    expect(ghosts?.n).toBe(0);
+    expect(ledger.duplicatedEffects).toBe(0);
+  });
+});
