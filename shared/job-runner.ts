@@ -1,6 +1,6 @@
 import type BeeQueue from 'bee-queue';
 import * as v from 'valibot';
-import { fieldErrors } from './errors.ts';
+import { classifyError, fieldErrors } from './errors.ts';
 import { clearJobStarts, countJobStart, uncountJobStart } from './job-attempts.ts';
 import { updateJobRecord } from './job-status.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
@@ -140,12 +140,16 @@ export async function runJob(
     // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
     // (a job of a task with no retries would otherwise be lost).
     const interrupted = stop?.aborted === true && controller.signal.reason === stop.reason;
-    if (interrupted) job.options.retries = (job.options.retries ?? 0) + 1;
+    // A database that cannot be reached says nothing about the job: it waits for the store without
+    // spending an attempt, so an outage longer than the retry budget fails no job for good.
+    const storeDown = !interrupted && classifyError(error)?.status === 503;
+    if (interrupted || storeDown) job.options.retries = (job.options.retries ?? 0) + 1;
+    if (storeDown) waitForStore(job);
     const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
     const durationMs = elapsed(started);
-    log.warn({ durationMs, outcome, err: error }, 'job');
+    log.warn({ durationMs, outcome, storeDown, err: error }, 'job');
     observe({ task: name, outcome, attempt, seconds: durationMs / 1000 });
-    if (interrupted) {
+    if (interrupted || storeDown) {
       await counting(uncountJobStart(services.redis, name, jobId), undefined);
     } else if (outcome === 'failed') {
       failForGood(job);
@@ -158,6 +162,16 @@ export async function runJob(
     stop?.removeEventListener('abort', onStop);
   }
 }
+
+/** At least a second between tries while the store is down, whatever the task's own backoff says. */
+function waitForStore(job: BeeQueue.Job<JobEnvelope>) {
+  const backoff = job.options.backoff as { strategy?: string; delay?: number } | undefined;
+  if (!backoff || backoff.strategy === 'immediate' || (backoff.delay ?? 0) < STORE_RETRY_MS) {
+    job.options.backoff = { strategy: 'fixed', delay: STORE_RETRY_MS };
+  }
+}
+
+const STORE_RETRY_MS = 1_000;
 
 /** No retries left, and when it failed, which bee-queue writes back with the job (see shared/failed-jobs.ts). */
 function failForGood(job: BeeQueue.Job<JobEnvelope>) {

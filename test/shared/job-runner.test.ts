@@ -100,6 +100,19 @@ describe('runJob', () => {
     ]);
   });
 
+  it('spends no attempt when the database cannot be reached, and waits at least a second to try again', async () => {
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    const task = named('store-down', { retries: 0, run: () => Promise.reject(unreachable) });
+    const job = await jobOf(task, { n: 1 });
+    const { lines, services: s } = services();
+    await expect(runJob(task, job, s)).rejects.toThrow('ECONNREFUSED');
+    expect(job.options.retries).toBe(1);
+    expect(job.options.backoff).toEqual({ strategy: 'fixed', delay: 1_000 });
+    expect(lines.at(-1)).toMatchObject({ outcome: 'retrying', storeDown: true, attempt: 1 });
+  });
+
   it('settles at the timeout when the run ignores its signal, and tells the run through the signal', async () => {
     const task = named('stuck', { timeoutMs: 100, run: hang });
     const job = await jobOf(task, { n: 1 });
