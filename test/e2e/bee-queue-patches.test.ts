@@ -1,18 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { build } from '../../build.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql } from '../../shared/db.ts';
 import { fixtureRoot } from '../support/app.ts';
 import { testConfig } from '../support/context.ts';
 import {
+  type BuiltApp,
   type BundleProcess,
-  createScratchDatabase,
-  installBundles,
+  installBuiltAppWithDatabase,
   runBundle,
   stopProcess,
 } from '../support/processes.ts';
@@ -22,33 +18,26 @@ import { startRedis, type ThrowawayRedis } from '../support/throwaway-servers.ts
 // run every half second (another): both stop for good after a SCRIPT FLUSH unless the bundle reloads them.
 let server: ThrowawayRedis;
 let redis: Redis;
-let dir: string;
-let outdir: string;
-let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+let app: BuiltApp;
 let sql: Sql;
 let worker: BundleProcess | undefined;
 
 beforeAll(async () => {
   server = await startRedis();
   redis = new Redis({ host: server.host, port: server.port });
-  outdir = await mkdtemp(path.join(os.tmpdir(), 'e2e-noscript-'));
-  await build({ root: fixtureRoot, outdir, quiet: true });
-  dir = await installBundles(outdir, path.join(fixtureRoot, 'sql'));
-  database = await createScratchDatabase();
-  sql = createSql(testConfig({ POSTGRES_DB: database.name }).postgres);
+  app = await installBuiltAppWithDatabase(fixtureRoot, 'e2n');
+  sql = createSql(testConfig({ POSTGRES_DB: app.database }).postgres);
+  // Its own Redis, which the tests flush and restart, rather than the run's.
   const env = {
-    ...inject('env'),
-    LOG_LEVEL: 'info',
-    POSTGRES_DB: database.name,
+    ...app.env,
     RD_HOST: server.host,
     RD_PORT: String(server.port),
     RD_PASSWORD: '',
-    RD_PREFIX: `e2n${randomBytes(4).toString('hex')}`,
     WORKER_STALL_INTERVAL_MS: '500',
-    WORKER_HEARTBEAT_FILE: path.join(dir, 'heartbeat.json'),
+    WORKER_HEARTBEAT_FILE: path.join(app.dir, 'heartbeat.json'),
   };
-  expect((await runBundle(dir, 'http.mjs', ['migrate'], env).exited).code).toBe(0);
-  worker = runBundle(dir, 'worker.mjs', [], env);
+  expect((await runBundle(app.dir, 'http.mjs', ['migrate'], env).exited).code).toBe(0);
+  worker = runBundle(app.dir, 'worker.mjs', [], env);
   await worker.waitForLog((line) => line.msg === 'worker started');
 }, 120_000);
 
@@ -57,9 +46,7 @@ afterAll(async () => {
   redis?.disconnect();
   await sql?.end({ timeout: 5 });
   await server?.stop();
-  await database?.drop();
-  await rm(dir, { recursive: true, force: true });
-  await rm(outdir, { recursive: true, force: true });
+  await app?.cleanup();
 });
 
 /** Resolves once two ticks later than `since` have run. */

@@ -1,22 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { build } from '../../build.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRoot } from '../support/app.ts';
 import {
+  type BuiltApp,
   type BundleProcess,
   createScratchDatabase,
-  installBundles,
+  installBuiltAppWithDatabase,
   runBundle,
   stopProcess,
 } from '../support/processes.ts';
 import { freePort } from '../support/services.ts';
 
-let dir: string;
-let outdir: string;
-let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+let app: BuiltApp;
 let env: Record<string, string>;
 let base: string;
 let workerMetrics: string;
@@ -34,22 +29,16 @@ const poll = async <T>(read: () => Promise<T | undefined>, timeoutMs = 15_000): 
 };
 
 beforeAll(async () => {
-  outdir = await mkdtemp(path.join(os.tmpdir(), 'e2e-dist-'));
-  await build({ root: fixtureRoot, outdir, quiet: true });
-  dir = await installBundles(outdir, path.join(fixtureRoot, 'sql'));
-  database = await createScratchDatabase();
+  app = await installBuiltAppWithDatabase(fixtureRoot, 'e2e');
   const port = await freePort();
   const metricsPort = await freePort();
   env = {
-    ...inject('env'),
-    LOG_LEVEL: 'info',
-    POSTGRES_DB: database.name,
-    RD_PREFIX: `e2e${randomBytes(4).toString('hex')}`,
+    ...app.env,
     AP_HOST: '127.0.0.1',
     AP_PORT: String(port),
     MIGRATE_ON_START: 'false',
     SHUTDOWN_TIMEOUT_MS: '5000',
-    WORKER_HEARTBEAT_FILE: path.join(dir, 'heartbeat.json'),
+    WORKER_HEARTBEAT_FILE: path.join(app.dir, 'heartbeat.json'),
     WORKER_METRICS_PORT: String(metricsPort),
   };
   base = `http://127.0.0.1:${port}`;
@@ -59,32 +48,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopProcess(http);
   await stopProcess(worker);
-  await database?.drop();
-  await rm(dir, { recursive: true, force: true });
-  await rm(outdir, { recursive: true, force: true });
+  await app?.cleanup();
 });
 
 describe('the built bundles, run as processes from a folder without node_modules', () => {
   it('`http.mjs migrate` applies the migrations and exits 0', async () => {
-    const migrate = runBundle(dir, 'http.mjs', ['migrate'], env);
+    const migrate = runBundle(app.dir, 'http.mjs', ['migrate'], env);
     expect(await migrate.exited).toEqual({ code: 0, signal: null });
     expect(migrate.logs().some((line) => line.migration === '0001_fixture-items.sql')).toBe(true);
   });
 
   it('serves /healthz and /readyz once listening', async () => {
-    http = runBundle(dir, 'http.mjs', [], env);
+    http = runBundle(app.dir, 'http.mjs', [], env);
     await http.waitForLog((line) => line.msg === 'listening');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { postgres: 'ok', redis: 'ok' } });
-    const health = runBundle(dir, 'http.mjs', ['health'], env);
+    const health = runBundle(app.dir, 'http.mjs', ['health'], env);
     expect((await health.exited).code).toBe(0);
     expect(health.output()).toContain('healthy');
   });
 
   it('runs an enqueued job in the worker and reports healthy', async () => {
-    worker = runBundle(dir, 'worker.mjs', [], env);
+    worker = runBundle(app.dir, 'worker.mjs', [], env);
     await worker.waitForLog((line) => line.msg === 'worker started');
     const created = await fetch(`${base}/items`, {
       method: 'POST',
@@ -102,7 +89,7 @@ describe('the built bundles, run as processes from a folder without node_modules
     const job = worker.logs().find((line) => line.task === 'record-item' && line.outcome === 'succeeded');
     expect(job).toMatchObject({ attempt: 1 });
     expect(job?.jobId).toBeDefined();
-    const health = runBundle(dir, 'worker.mjs', ['health'], env);
+    const health = runBundle(app.dir, 'worker.mjs', ['health'], env);
     expect((await health.exited).code).toBe(0);
   });
 
@@ -137,7 +124,7 @@ describe('the built bundles, run as processes from a folder without node_modules
     expect(await response.json()).toEqual({ waitedMs: 1500 });
     expect(await running.exited).toEqual({ code: 0, signal: null });
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
-    const health = runBundle(dir, 'http.mjs', ['health'], env);
+    const health = runBundle(app.dir, 'http.mjs', ['health'], env);
     expect((await health.exited).code).toBe(1);
     expect(health.output()).toContain('did not answer');
   });
@@ -150,9 +137,9 @@ describe('the built bundles, run as processes from a folder without node_modules
   });
 
   it('the worker health check fails once the worker has stopped beating', async () => {
-    const health = runBundle(dir, 'worker.mjs', ['health'], {
+    const health = runBundle(app.dir, 'worker.mjs', ['health'], {
       ...env,
-      WORKER_HEARTBEAT_FILE: path.join(dir, 'none'),
+      WORKER_HEARTBEAT_FILE: path.join(app.dir, 'none'),
     });
     expect((await health.exited).code).toBe(1);
     expect(health.output()).toContain('no heartbeat');
@@ -165,14 +152,14 @@ describe('migrations at start', () => {
     const port = String(await freePort());
     const started: BundleProcess[] = [];
     try {
-      const skip = runBundle(dir, 'http.mjs', [], { ...env, POSTGRES_DB: fresh.name, AP_PORT: port });
+      const skip = runBundle(app.dir, 'http.mjs', [], { ...env, POSTGRES_DB: fresh.name, AP_PORT: port });
       started.push(skip);
       await skip.waitForLog((line) => line.msg === 'listening');
       expect(skip.logs().some((line) => line.msg === 'migrations up to date')).toBe(false);
       skip.child.kill('SIGTERM');
       await skip.exited;
 
-      const migrating = runBundle(dir, 'http.mjs', [], {
+      const migrating = runBundle(app.dir, 'http.mjs', [], {
         ...env,
         POSTGRES_DB: fresh.name,
         AP_PORT: port,

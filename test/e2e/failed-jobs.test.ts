@@ -1,9 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { build } from '../../build.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnqueue, createQueues, type Queues } from '../../shared/queue.ts';
 import type { Enqueue } from '../../shared/task.ts';
 import flaky from '../fixtures/app/tasks/flaky.ts';
@@ -11,16 +8,14 @@ import recordItem from '../fixtures/app/tasks/record-item.ts';
 import { captureLog, fixtureRoot, loadRoot } from '../support/app.ts';
 import { testConfig } from '../support/context.ts';
 import {
+  type BuiltApp,
   type BundleProcess,
-  createScratchDatabase,
-  installBundles,
+  installBuiltAppWithDatabase,
   runBundle,
   stopProcess,
 } from '../support/processes.ts';
 
-let dir: string;
-let outdir: string;
-let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+let app: BuiltApp;
 let env: Record<string, string>;
 let queues: Queues;
 let enqueue: Enqueue;
@@ -29,18 +24,9 @@ const ids: { flaky?: string; invalid?: string } = {};
 const key = randomUUID();
 
 beforeAll(async () => {
-  outdir = await mkdtemp(path.join(os.tmpdir(), 'e2e-failed-'));
-  await build({ root: fixtureRoot, outdir, quiet: true });
-  dir = await installBundles(outdir, path.join(fixtureRoot, 'sql'));
-  database = await createScratchDatabase();
-  env = {
-    ...inject('env'),
-    LOG_LEVEL: 'info',
-    POSTGRES_DB: database.name,
-    RD_PREFIX: `e2f${randomBytes(4).toString('hex')}`,
-    WORKER_HEARTBEAT_FILE: path.join(dir, 'heartbeat.json'),
-  };
-  expect((await runBundle(dir, 'http.mjs', ['migrate'], env).exited).code).toBe(0);
+  app = await installBuiltAppWithDatabase(fixtureRoot, 'e2f');
+  env = { ...app.env, WORKER_HEARTBEAT_FILE: path.join(app.dir, 'heartbeat.json') };
+  expect((await runBundle(app.dir, 'http.mjs', ['migrate'], env).exited).code).toBe(0);
   const config = testConfig(env);
   queues = createQueues(config, captureLog().log);
   enqueue = createEnqueue(queues, { timeoutMs: 2_000, tasks: (await loadRoot(fixtureRoot)).tasks });
@@ -49,14 +35,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopProcess(worker);
   await queues?.close(1_000);
-  await database?.drop();
-  await rm(dir, { recursive: true, force: true });
-  await rm(outdir, { recursive: true, force: true });
+  await app?.cleanup();
 });
 
 /** Runs `node dist/worker.mjs ...args` to its end. */
 async function cli(...args: string[]) {
-  const run = runBundle(dir, 'worker.mjs', args, env);
+  const run = runBundle(app.dir, 'worker.mjs', args, env);
   const { code } = await run.exited;
   const lines = run
     .output()
@@ -68,7 +52,7 @@ async function cli(...args: string[]) {
 
 /** Runs the worker bundle until the CLI lists every id given as failed, then stops it. */
 async function runWorkerUntilFailed(expected: string[]) {
-  worker = runBundle(dir, 'worker.mjs', [], env);
+  worker = runBundle(app.dir, 'worker.mjs', [], env);
   await worker.waitForLog((line) => line.msg === 'worker started');
   const deadline = Date.now() + 20_000;
   for (;;) {

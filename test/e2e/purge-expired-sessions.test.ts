@@ -1,47 +1,35 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { build } from '../../build.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql } from '../../shared/db.ts';
 import { createRedis } from '../../shared/redis.ts';
 import { projectRoot } from '../support/app.ts';
 import { testConfig } from '../support/context.ts';
 import {
+  type BuiltApp,
   type BundleProcess,
-  createScratchDatabase,
-  installBundles,
+  installBuiltAppWithDatabase,
   runBundle,
   stopProcess,
 } from '../support/processes.ts';
 
 const TASK = 'purge-expired-sessions';
 
-let dir: string;
-let outdir: string;
-let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+let app: BuiltApp;
 let env: Record<string, string>;
 let sql: Sql;
 const workers: BundleProcess[] = [];
 
 beforeAll(async () => {
-  outdir = await mkdtemp(path.join(os.tmpdir(), 'e2e-purge-dist-'));
-  await build({ root: projectRoot, outdir, quiet: true });
-  dir = await installBundles(outdir, path.join(projectRoot, 'sql'));
-  database = await createScratchDatabase();
+  app = await installBuiltAppWithDatabase(projectRoot, 'e2epurge');
   env = {
-    ...inject('env'),
-    LOG_LEVEL: 'info',
-    POSTGRES_DB: database.name,
-    RD_PREFIX: `e2epurge${randomBytes(4).toString('hex')}`,
+    ...app.env,
     SHUTDOWN_TIMEOUT_MS: '5000',
     // Every second instead of hourly, without a rebuild.
     TASK_SCHEDULES: `${TASK}=* * * * * *`,
   };
-  sql = createSql(testConfig({ POSTGRES_DB: database.name }).postgres);
-  const migrate = runBundle(dir, 'http.mjs', ['migrate'], env);
+  sql = createSql(testConfig({ POSTGRES_DB: app.database }).postgres);
+  const migrate = runBundle(app.dir, 'http.mjs', ['migrate'], env);
   const exited = await migrate.exited;
   if (exited.code !== 0) throw new Error(`migrate failed:\n${migrate.output()}`);
 }, 120_000);
@@ -49,9 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const worker of workers) await stopProcess(worker);
   await sql?.end({ timeout: 5 });
-  await database?.drop();
-  await rm(dir, { recursive: true, force: true });
-  await rm(outdir, { recursive: true, force: true });
+  await app?.cleanup();
 });
 
 const enqueuedTicks = (worker: BundleProcess) =>
@@ -69,9 +55,9 @@ describe('purge-expired-sessions on two worker processes', () => {
 
     for (const name of ['a', 'b']) {
       workers.push(
-        runBundle(dir, 'worker.mjs', [], {
+        runBundle(app.dir, 'worker.mjs', [], {
           ...env,
-          WORKER_HEARTBEAT_FILE: path.join(dir, `heartbeat-${name}`),
+          WORKER_HEARTBEAT_FILE: path.join(app.dir, `heartbeat-${name}`),
         }),
       );
     }

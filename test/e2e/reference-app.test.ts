@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { SMTPServer } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { build } from '../../build.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../support/app.ts';
 import {
+  type BuiltApp,
   type BundleProcess,
-  createScratchDatabase,
-  installBundles,
+  installBuiltAppWithDatabase,
   runBundle,
   stopProcess,
 } from '../support/processes.ts';
@@ -20,9 +17,7 @@ type Mail = { to: string; text: string };
 
 const mails: Mail[] = [];
 let smtp: SMTPServer;
-let dir: string;
-let outdir: string;
-let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+let app: BuiltApp;
 let base: string;
 let http: BundleProcess;
 let worker: BundleProcess;
@@ -73,36 +68,28 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
 
-  outdir = await mkdtemp(path.join(os.tmpdir(), 'ref-dist-'));
-  await build({ root: projectRoot, outdir, quiet: true });
-  dir = await installBundles(outdir, path.join(projectRoot, 'sql'));
-  database = await createScratchDatabase();
+  app = await installBuiltAppWithDatabase(projectRoot, 'ref');
   const port = await freePort();
   const env = {
-    ...inject('env'),
-    LOG_LEVEL: 'info',
-    POSTGRES_DB: database.name,
-    RD_PREFIX: `ref${randomBytes(4).toString('hex')}`,
+    ...app.env,
     AP_PORT: String(port),
     MIGRATE_ON_START: 'true',
-    KEYS_DIR: path.join(dir, 'keys'),
+    KEYS_DIR: path.join(app.dir, 'keys'),
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-    WORKER_HEARTBEAT_FILE: path.join(dir, 'heartbeat.json'),
+    WORKER_HEARTBEAT_FILE: path.join(app.dir, 'heartbeat.json'),
   };
   base = `http://127.0.0.1:${port}`;
-  http = runBundle(dir, 'http.mjs', [], env);
+  http = runBundle(app.dir, 'http.mjs', [], env);
   await http.waitForLog((line) => line.msg === 'listening', 30_000);
-  worker = runBundle(dir, 'worker.mjs', [], env);
+  worker = runBundle(app.dir, 'worker.mjs', [], env);
   await worker.waitForLog((line) => line.msg === 'worker started');
 }, 120_000);
 
 afterAll(async () => {
   await stopProcess(http);
   await stopProcess(worker);
-  await database?.drop();
   await new Promise((resolve) => smtp?.close(() => resolve(undefined)));
-  await rm(dir, { recursive: true, force: true });
-  await rm(outdir, { recursive: true, force: true });
+  await app?.cleanup();
 });
 
 describe('the reference app, built and run as processes', () => {

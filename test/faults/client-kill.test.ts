@@ -1,12 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster } from './support/cluster.ts';
+import { report, useFaultCluster } from './support/cluster.ts';
 import {
   finishedAmong,
   inLedger,
@@ -22,22 +16,17 @@ import {
 const KILLS = 10;
 const ENQUEUE_TIMEOUT_MS = 1_000;
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
+const setup = useFaultCluster({ env: { ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) } });
 let killer: Redis;
 
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis }, { ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) });
-  await cluster.startHttp();
-  killer = new Redis({ host: redis.host, port: redis.port, maxRetriesPerRequest: 1 });
+// Registered after useFaultCluster's hooks, so the killer connects once Redis runs and disconnects before the
+// cluster and the stores stop.
+beforeAll(() => {
+  killer = new Redis({ host: setup.redis.host, port: setup.redis.port, maxRetriesPerRequest: 1 });
 });
 
-afterAll(async () => {
+afterAll(() => {
   killer?.disconnect();
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
 });
 
 /** Drops every client connection but the killer's own: commands, blocking waits and subscriptions. */
@@ -49,6 +38,7 @@ async function killClients(): Promise<number> {
 
 describe('fault: Redis client connections killed 10 times while jobs flow', () => {
   it('resumes after every kill, and loses no job', async () => {
+    const { cluster } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     // Half straight to Redis (which may refuse one with 503 while the producer reconnects), half through the

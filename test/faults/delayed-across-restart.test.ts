@@ -1,40 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster, waitFor } from './support/cluster.ts';
-import { postAll, queueReader, sleep } from './support/requests.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
+import { postAll, queueReader, sleep, waitFor } from './support/traffic.ts';
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  // Redis as Compose runs it: append-only, so what it acknowledged is still there after a restart.
-  [pg, redis] = await Promise.all([startPostgres(), startRedis({ persist: true })]);
-  cluster = await startCluster({ pg, redis });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+// Redis as Compose runs it: append-only, so what it acknowledged is still there after a restart.
+const setup = useFaultCluster({ persistRedis: true });
 
 type Figures = { finished: number; finishedAfterRestart: number; duplicatedEffects: number };
 
 describe('fault: Redis restarts while 20 delayed jobs and 20 jobs in backoff wait, on 2 workers', () => {
   it('activates and finishes every one of them afterwards', async () => {
+    const { cluster, redis } = setup;
     const started = Date.now();
     await cluster.startWorker();
     await cluster.startWorker();
     const delayed = Array.from({ length: 20 }, (_, i) => ({ key: `delayed-${i}`, delayMs: 2_000 + i * 100 }));
     const backoff = Array.from({ length: 20 }, (_, i) => ({ key: `backoff-${i}`, task: 'fail-first-try' }));
-    const accepted = await postAll(cluster, '/jobs', [...backoff, ...delayed]);
-    expect(accepted.every((status) => status === 202)).toBe(true);
+    const accepted = await postAll(cluster.base, [...backoff, ...delayed]);
+    expect(accepted.every((answer) => answer.status === 202)).toBe(true);
 
     // The backoff jobs are in their backoff once their first try failed: bee-queue then has them delayed.
     const queue = queueReader(cluster);

@@ -1,35 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster, waitFor } from './support/cluster.ts';
-import { postAll } from './support/requests.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
+import { postAll, waitFor } from './support/traffic.ts';
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+const setup = useFaultCluster();
 
 describe('fault: 20 jobs overrun their 500 ms timeout on the first try, on 2 workers', () => {
   it('fires each signal, retries each job, and applies each effect exactly once', async () => {
+    const { cluster } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     const jobs = Array.from({ length: 20 }, (_, i) => ({ key: `slow-${i}`, task: 'slow-first-try' }));
-    const accepted = await postAll(cluster, '/jobs', jobs);
-    expect(accepted.every((status) => status === 202)).toBe(true);
+    const accepted = await postAll(cluster.base, jobs);
+    expect(accepted.every((answer) => answer.status === 202)).toBe(true);
 
     const ledger = await waitFor(
       'every slow job finishing',

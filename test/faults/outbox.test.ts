@@ -1,35 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster, waitFor } from './support/cluster.ts';
-import { type Outcome, postAll, sleep } from './support/requests.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
+import { type Posted, postAll, sleep, waitFor } from './support/traffic.ts';
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+const setup = useFaultCluster();
 
 async function outboxRows(): Promise<number> {
-  const [row] = await cluster.sql<{ n: number }[]>`select count(*)::int as n from outbox`;
+  const [row] = await setup.cluster.sql<{ n: number }[]>`select count(*)::int as n from outbox`;
   return row?.n ?? 0;
 }
 
 describe('fault: Redis is down while POST /jobs/tx writes and enqueues through the outbox, on 2 workers', () => {
   it('accepts every write, runs the job of each committed one once Redis is back, and none of a rolled-back one', async () => {
+    const { cluster, redis } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     // Interleaved: 40 writes that commit, and 10 that fail after their enqueue (a duplicate key, 409).
@@ -41,16 +23,16 @@ describe('fault: Redis is down while POST /jobs/tx writes and enqueues through t
       bodies.filter((body) => 'failAfterEnqueue' in body).map((body) => body.key),
     );
 
-    let outcomes: Outcome[] = [];
+    let outcomes: Posted[] = [];
     let waitingWhileDown = 0;
     await redis.restart(async () => {
-      outcomes = await postAll(cluster, '/jobs/tx', bodies, 8);
+      outcomes = await postAll(cluster.base, bodies, { path: '/jobs/tx', lanes: 8 });
       // The relays keep trying; give them time to show that nothing leaves while Redis is away.
       await sleep(1_000);
       waitingWhileDown = await outboxRows();
     });
-    const committed = bodies.filter((_, i) => outcomes[i] === 202).map((body) => body.key);
-    const refused = outcomes.filter((outcome) => outcome === 409).length;
+    const committed = bodies.filter((_, i) => outcomes[i]?.status === 202).map((body) => body.key);
+    const refused = outcomes.filter((outcome) => outcome.status === 409).length;
 
     const ledger = await waitFor(
       'every committed job running once Redis is back',

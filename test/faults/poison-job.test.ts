@@ -1,33 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import poisonTask from '../fixtures/faults/tasks/poison.ts';
 import { runBundle } from '../support/processes.ts';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster, waitFor } from './support/cluster.ts';
-import { postAll, queueReader, sleep } from './support/requests.ts';
+import { report, useFaultCluster } from './support/cluster.ts';
+import { type Posted, postAll, queueReader, sleep, waitFor } from './support/traffic.ts';
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+const setup = useFaultCluster();
 
 /** `worker.mjs failed <task>`, as an operator runs it beside the bundles: the failed jobs it prints. */
 async function listFailed(task: string) {
-  const command = runBundle(cluster.dir, 'worker.mjs', ['failed', task], cluster.env);
+  const command = runBundle(setup.cluster.dir, 'worker.mjs', ['failed', task], setup.cluster.env);
   const { code } = await Promise.race([
     command.exited,
     sleep(15_000).then(() => {
@@ -41,18 +22,19 @@ async function listFailed(task: string) {
 
 describe('fault: a job whose run exits its worker, among 200 good jobs on 2 supervised workers', () => {
   it('stops the poison job after retries + 1 starts, in the failed set with the reason, and finishes the rest', async () => {
+    const { cluster } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     const good = Array.from({ length: 200 }, (_, i) => ({ key: `good-${i}`, ms: 20 }));
-    const poisoned = await postAll(cluster, '/jobs', [{ key: 'poison-1', task: 'poison' }]);
-    expect(poisoned).toEqual([202]);
+    const poisoned = await postAll(cluster.base, [{ key: 'poison-1', task: 'poison' }]);
+    expect(poisoned.map((answer) => answer.status)).toEqual([202]);
     // The good jobs trickle in over the seconds the poison job keeps killing workers.
-    const accepted: unknown[] = [];
+    const accepted: Posted[] = [];
     for (let batch = 0; batch < 10; batch++) {
-      accepted.push(...(await postAll(cluster, '/jobs', good.slice(batch * 20, batch * 20 + 20), 4)));
+      accepted.push(...(await postAll(cluster.base, good.slice(batch * 20, batch * 20 + 20), { lanes: 4 })));
       await sleep(300);
     }
-    expect(accepted.every((status) => status === 202)).toBe(true);
+    expect(accepted.every((answer) => answer.status === 202)).toBe(true);
 
     // Each start of the poison job kills a worker; the supervisor restarts it and stall recovery hands the
     // job out again, until its count of starts says it has had enough.

@@ -1,27 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster, waitFor } from './support/cluster.ts';
-import { type Outcome, queueReader, send, sleep } from './support/requests.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
+import { type Outcome, queueReader, send, sleep, waitFor } from './support/traffic.ts';
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+const setup = useFaultCluster();
 
 /** A request no answer may take longer than: well past the pool's 5 s connect timeout. */
 const HUNG_MS = 8_000;
@@ -32,14 +13,15 @@ type Sent = { kind: 'db' | 'job'; sentAt: number; answeredAt: number; outcome: O
 function steadyLoad(lanes: number, stop: () => boolean) {
   const sent: Sent[] = [];
   let next = 0;
+  const { base } = setup.cluster;
   const lane = async (index: number) => {
     while (!stop()) {
       const kind = (next + index) % 2 === 0 ? 'db' : 'job';
       const sentAt = Date.now();
       const outcome =
         kind === 'db'
-          ? await send(`${cluster.base}/db`, {}, HUNG_MS)
-          : await send(`${cluster.base}/jobs`, { method: 'POST', body: { key: `load-${next++}` } }, HUNG_MS);
+          ? await send(`${base}/db`, {}, HUNG_MS)
+          : await send(`${base}/jobs`, { method: 'POST', body: { key: `load-${next++}` } }, HUNG_MS);
       sent.push({ kind, sentAt, answeredAt: Date.now(), outcome });
       // Keeps the load steady rather than as fast as refusals come back.
       await sleep(20);
@@ -53,6 +35,7 @@ const SETTLE_MS = 500;
 
 describe('fault: PostgreSQL restarts under steady GET /db and POST /jobs load', () => {
   it('answers 503 while it is down, never 500 nor a hang, recovers, and no process exits', async () => {
+    const { cluster, pg } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     const http = cluster.http;

@@ -1,11 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster } from './support/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
 import {
   finishedAmong,
   jobIdsRun,
@@ -22,24 +16,11 @@ const ENQUEUE_TIMEOUT_MS = 1_000;
 const MARGIN_MS = 1_000;
 const DOWN_MS = 15_000;
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis }, { ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+const setup = useFaultCluster({ env: { ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) } });
 
 async function readyzStatus(): Promise<number> {
   try {
-    const response = await fetch(`${cluster.base}/readyz`, { signal: AbortSignal.timeout(3_000) });
+    const response = await fetch(`${setup.cluster.base}/readyz`, { signal: AbortSignal.timeout(3_000) });
     await response.arrayBuffer();
     return response.status;
   } catch {
@@ -49,6 +30,7 @@ async function readyzStatus(): Promise<number> {
 
 describe('fault: Redis down for 15 s while enqueues keep coming', () => {
   it('answers every enqueue 503 with Retry-After within its deadline, then recovers', async () => {
+    const { cluster, redis } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     // Jobs before the outage, so that the producer and the workers have live connections to lose.
@@ -150,7 +132,7 @@ describe('fault: Redis down for 15 s while enqueues keep coming', () => {
 });
 
 function postAllOne(key: string): Promise<Posted> {
-  return postAll(cluster.base, [{ key, ms: 50 }], { timeoutMs: 5_000 }).then(async ([answer]) => {
+  return postAll(setup.cluster.base, [{ key, ms: 50 }], { timeoutMs: 5_000 }).then(async ([answer]) => {
     if (answer?.status !== 202) await sleep(250);
     return answer as Posted;
   });

@@ -1,11 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster } from './support/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
 import {
   finishedAmong,
   inLedger,
@@ -20,24 +14,14 @@ import {
 const ENQUEUE_TIMEOUT_MS = 1_000;
 const DOWN_MS = 2_000;
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  // Persisting, as in production (append-only, synced): a job Redis acknowledged survives the restart.
-  [pg, redis] = await Promise.all([startPostgres(), startRedis({ persist: true })]);
-  cluster = await startCluster({ pg, redis }, { ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
+// Persisting, as in production (append-only, synced): a job Redis acknowledged survives the restart.
+const setup = useFaultCluster({
+  persistRedis: true,
+  env: { ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS) },
 });
 
 async function unfinished(): Promise<number> {
-  const [row] = await cluster.sql<
+  const [row] = await setup.cluster.sql<
     { n: number }[]
   >`select count(*)::int as n from ledger where finished_at is null`;
   return row?.n ?? 0;
@@ -45,6 +29,7 @@ async function unfinished(): Promise<number> {
 
 describe('fault: Redis restarts (down 2 s, data kept) under 20 enqueues a second', () => {
   it('enqueues again within 5 s of Redis being back, runs every accepted job, and never a refused one', async () => {
+    const { cluster, redis } = setup;
     const started = Date.now();
     const workers = [await cluster.startWorker(), await cluster.startWorker()];
     const load = steadyLoad(cluster.base, {

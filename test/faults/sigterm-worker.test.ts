@@ -1,11 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startPostgres,
-  startRedis,
-  type ThrowawayPostgres,
-  type ThrowawayRedis,
-} from '../support/throwaway-servers.ts';
-import { type Cluster, report, startCluster } from './support/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { report, useFaultCluster } from './support/cluster.ts';
 import { finishedAmong, pollUntil, postAll, sleep } from './support/traffic.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -13,29 +7,17 @@ const SHUTDOWN_TIMEOUT_MS = 5_000;
 const LONG_JOB_MS = SHUTDOWN_TIMEOUT_MS + 2_000;
 const SHORT_JOB_MS = 300;
 
-let pg: ThrowawayPostgres;
-let redis: ThrowawayRedis;
-let cluster: Cluster;
-
-beforeAll(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  cluster = await startCluster({ pg, redis }, { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
-  await cluster.startHttp();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([pg?.stop(), redis?.stop()]);
-});
+const setup = useFaultCluster({ env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } });
 
 async function inFlight(): Promise<number> {
-  const [row] = await cluster.sql<{ n: number }[]>`
+  const [row] = await setup.cluster.sql<{ n: number }[]>`
     select count(*)::int as n from ledger where runs > 0 and finished_at is null`;
   return row?.n ?? 0;
 }
 
 describe('fault: SIGTERM a worker while jobs of 300 ms run on 2 workers', () => {
   it('exits 0 within SHUTDOWN_TIMEOUT_MS, and every job finishes elsewhere', async () => {
+    const { cluster } = setup;
     const started = Date.now();
     // The victim starts alone and takes two jobs longer than the shutdown timeout, so that SIGTERM meets
     // both kinds: short jobs it should finish, long ones it must hand back.

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { inject } from 'vitest';
+import { build } from '../../build.mjs';
 
 /** A bundle running as a child process, with its output kept for assertions. */
 export type BundleProcess = {
@@ -28,6 +29,60 @@ export async function installBundles(distDir: string, sqlDir: string): Promise<s
   await cp(distDir, path.join(dir, 'dist'), { recursive: true });
   await cp(sqlDir, path.join(dir, 'sql'), { recursive: true });
   return dir;
+}
+
+/**
+ * Builds the app at `root` and installs its bundles (see installBundles); `cleanup` removes the installed
+ * folder. The build output goes as soon as it is copied, so that there is nothing else to clean up when a
+ * later step fails.
+ */
+export async function installBuiltApp(root: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const outdir = await mkdtemp(path.join(os.tmpdir(), 'build-'));
+  try {
+    await build({ root, outdir, quiet: true });
+    const dir = await installBundles(outdir, path.join(root, 'sql'));
+    return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
+  }
+}
+
+/** A built app installed alone, with a database of its own and the env that points its bundles at it. */
+export type BuiltApp = {
+  dir: string;
+  /** The database's name. */
+  database: string;
+  env: Record<string, string>;
+  /** Drops the database and removes the folder; stop the app's processes first. */
+  cleanup(): Promise<void>;
+};
+
+/**
+ * installBuiltApp, plus a scratch database on the run's server and the run's env for it, logging at `info`
+ * for the tests to read. Its Redis keys go under `redisPrefix` and random hex, so that test files running at
+ * once never share a queue.
+ */
+export async function installBuiltAppWithDatabase(root: string, redisPrefix: string): Promise<BuiltApp> {
+  const installed = await installBuiltApp(root);
+  const database = await createScratchDatabase().catch(async (error: unknown) => {
+    await installed.cleanup();
+    throw error;
+  });
+  const env = {
+    ...inject('env'),
+    LOG_LEVEL: 'info',
+    POSTGRES_DB: database.name,
+    RD_PREFIX: `${redisPrefix}${randomBytes(4).toString('hex')}`,
+  };
+  return {
+    dir: installed.dir,
+    database: database.name,
+    env,
+    async cleanup() {
+      await database.drop();
+      await installed.cleanup();
+    },
+  };
 }
 
 /** Starts `node dist/<bundle> ...args` in `cwd` with exactly `env` (plus PATH). */

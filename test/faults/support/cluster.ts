@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
-import { build } from '../../../build.mjs';
-import { type BundleProcess, installBundles, runBundle, stopProcess } from '../../support/processes.ts';
-import { freePort } from '../../support/throwaway-servers.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { type BundleProcess, installBuiltApp, runBundle, stopProcess } from '../../support/processes.ts';
+import {
+  freePort,
+  startPostgres,
+  startRedis,
+  type ThrowawayPostgres,
+  type ThrowawayRedis,
+} from '../../support/throwaway-servers.ts';
 
 export const faultRoot = fileURLToPath(new URL('../../fixtures/faults/', import.meta.url));
 
@@ -25,9 +29,7 @@ export type Cluster = Awaited<ReturnType<typeof startCluster>>;
  * would, unless the test stopped it on purpose.
  */
 export async function startCluster(stores: Stores, env: Record<string, string> = {}) {
-  const outdir = await mkdtemp(path.join(os.tmpdir(), 'fault-dist-'));
-  await build({ root: faultRoot, outdir, quiet: true });
-  const dir = await installBundles(outdir, path.join(faultRoot, 'sql'));
+  const { dir, cleanup } = await installBuiltApp(faultRoot);
   const database = `fault_${randomBytes(4).toString('hex')}`;
   const admin = postgres({ ...stores.pg, database: 'postgres', max: 1, onnotice: () => {} });
   await admin`create database ${admin(database)}`;
@@ -87,11 +89,53 @@ export async function startCluster(stores: Stores, env: Record<string, string> =
       for (const worker of workers) worker.stop();
       await Promise.all([...workers.map((worker) => stopProcess(worker.current)), stopProcess(http)]);
       await sql.end({ timeout: 5 });
-      await rm(dir, { recursive: true, force: true });
-      await rm(outdir, { recursive: true, force: true });
+      await cleanup();
     },
   };
   return cluster;
+}
+
+/**
+ * Registers the hooks every fault test file needs: before its tests, throwaway PostgreSQL and Redis and a
+ * cluster on them with its HTTP process listening (unless `startHttp: false`); after them, the cluster
+ * stopped before the stores, so that none of its processes outlives them and logs their loss. `persistRedis`
+ * runs Redis append-only, as Compose does. Read the stores and the cluster from the getters once tests run.
+ */
+export function useFaultCluster(
+  options: { persistRedis?: boolean; env?: Record<string, string>; startHttp?: boolean } = {},
+) {
+  let pg: ThrowawayPostgres | undefined;
+  let redis: ThrowawayRedis | undefined;
+  let cluster: Cluster | undefined;
+
+  beforeAll(async () => {
+    [pg, redis] = await Promise.all([startPostgres(), startRedis({ persist: options.persistRedis })]);
+    cluster = await startCluster({ pg, redis }, options.env);
+    if (options.startHttp !== false) await cluster.startHttp();
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await Promise.all([pg?.stop(), redis?.stop()]);
+  });
+
+  return {
+    get pg(): ThrowawayPostgres {
+      return started(pg, 'PostgreSQL');
+    },
+    get redis(): ThrowawayRedis {
+      return started(redis, 'Redis');
+    },
+    get cluster(): Cluster {
+      return started(cluster, 'the cluster');
+    },
+  };
+}
+
+/** A getter's value; a clear error if the hooks did not set it (read too early, or beforeAll failed). */
+function started<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is not started: read it inside a test or a later hook`);
+  return value;
 }
 
 type Supervised = {
@@ -143,21 +187,6 @@ export async function ledgerFigures(sql: Sql) {
            count(*) filter (where aborted)::int as aborted
     from ledger`;
   return row as NonNullable<typeof row>;
-}
-
-/** Polls until `done` says so, or throws after `timeoutMs` naming what did not happen. */
-export async function waitFor<T>(
-  what: string,
-  read: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await read();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
 }
 
 /** The one JSON line of figures each fault test prints. */

@@ -1,5 +1,14 @@
+/**
+ * What a fault test sends a cluster and reads back from it: requests that cannot hang, batches and steady
+ * load of jobs, which jobs the ledger and the workers' logs show, bee-queue's own keys, and polling.
+ */
+import { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import type { BundleProcess } from '../../support/processes.ts';
+import type { Cluster } from './cluster.ts';
+
+/** What a request came to: its status, `hung` when it passed its deadline, `error` when the socket failed. */
+export type Outcome = number | 'hung' | 'error';
 
 /** One POST as the client saw it. `status` 0: no answer before the client's own deadline (a hang). */
 export type Posted = {
@@ -11,42 +20,73 @@ export type Posted = {
   retryAfter: string | null;
 };
 
-export type JobBody = { key: string; ms?: number; task?: string; delayMs?: number };
+/** A job for the fault app: POST /jobs reads `ms`, `task` and `delayMs`; POST /jobs/tx `failAfterEnqueue`. */
+export type JobBody = {
+  key: string;
+  ms?: number;
+  task?: string;
+  delayMs?: number;
+  failAfterEnqueue?: boolean;
+};
 
-/** Posts one job to `path` (POST /jobs unless said), giving up after `timeoutMs` so no request can hang. */
-export async function postJob(
-  base: string,
-  body: JobBody,
+/** How long a request may go unanswered unless the test says otherwise: past any deadline the app keeps. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Sends one request with a deadline, so that a fault can never leave the test waiting on a hung answer. */
+async function request(
+  url: string,
+  init: { method?: string; body?: unknown },
   timeoutMs: number,
-  path = '/jobs',
-): Promise<Posted> {
-  const sentAt = Date.now();
+): Promise<{ outcome: Outcome; retryAfter: string | null }> {
   try {
-    const response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      ...(init.body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
-    const retryAfter = response.headers.get('retry-after');
-    return { key: body.key, status: response.status, sentAt, answeredAt: Date.now(), retryAfter };
-  } catch {
-    return { key: body.key, status: 0, sentAt, answeredAt: Date.now(), retryAfter: null };
+    return { outcome: response.status, retryAfter: response.headers.get('retry-after') };
+  } catch (error) {
+    return { outcome: (error as Error).name === 'TimeoutError' ? 'hung' : 'error', retryAfter: null };
   }
 }
 
-/** Posts every body with `lanes` requests in flight; returns each answer. */
+/** Sends one request (GET unless said) and says what it came to. */
+export async function send(
+  url: string,
+  init: { method?: string; body?: unknown } = {},
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<Outcome> {
+  return (await request(url, init, timeoutMs)).outcome;
+}
+
+/** Posts one job to `path` (POST /jobs unless said), timing it and keeping its Retry-After. */
+export async function postJob(
+  base: string,
+  body: JobBody,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  path = '/jobs',
+): Promise<Posted> {
+  const sentAt = Date.now();
+  const { outcome, retryAfter } = await request(`${base}${path}`, { method: 'POST', body }, timeoutMs);
+  const status = typeof outcome === 'number' ? outcome : 0;
+  return { key: body.key, status, sentAt, answeredAt: Date.now(), retryAfter };
+}
+
+/** Posts each body to `path` (POST /jobs unless said), `lanes` requests in flight; the answers in order. */
 export async function postAll(
   base: string,
   bodies: JobBody[],
-  options: { timeoutMs: number; lanes?: number; path?: string },
+  options: { timeoutMs?: number; lanes?: number; path?: string } = {},
 ): Promise<Posted[]> {
-  const answers: Posted[] = [];
+  const answers: Posted[] = new Array(bodies.length);
   let next = 0;
   const lane = async () => {
-    for (let body = bodies[next++]; body; body = bodies[next++]) {
-      answers.push(await postJob(base, body, options.timeoutMs, options.path));
+    while (next < bodies.length) {
+      const index = next++;
+      answers[index] = await postJob(base, bodies[index] as JobBody, options.timeoutMs, options.path);
     }
   };
   await Promise.all(Array.from({ length: options.lanes ?? 16 }, lane));
@@ -125,6 +165,29 @@ export function runsEndedSince(worker: { generations: BundleProcess[] }, since: 
     .filter((line) => line.msg === 'job' && Date.parse(String(line.time)) >= since).length;
 }
 
+/**
+ * A client on the cluster's Redis that reads bee-queue's keys of a task (`waiting`, `delayed`, `failed`, ...),
+ * for figures the API does not show.
+ */
+export function queueReader(cluster: Cluster) {
+  const redis = new Redis({
+    host: cluster.env.RD_HOST,
+    port: Number(cluster.env.RD_PORT),
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+  redis.on('error', () => {});
+  const key = (task: string, set: string) => `${cluster.env.RD_PREFIX}:q:${task}:${set}`;
+  return {
+    key,
+    delayed: (task: string) => redis.zcard(key(task, 'delayed')),
+    isFailed: async (task: string, id: string) => (await redis.sismember(key(task, 'failed'), id)) === 1,
+    failedCount: (task: string) => redis.scard(key(task, 'failed')),
+    close: () => redis.quit().catch(() => redis.disconnect()),
+  };
+}
+
 /** Polls `read` every 200 ms until `done` says so or `timeoutMs` passes; returns the last value either way. */
 export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -133,6 +196,17 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
     await sleep(200);
     value = await read();
   }
+  return value;
+}
+
+/** Polls until `read` gives a value, or throws after `timeoutMs` naming what did not happen. */
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const value = await pollUntil(read, (value) => value !== undefined, timeoutMs);
+  if (value === undefined) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
   return value;
 }
 
