@@ -26,6 +26,7 @@ export type AppOptions = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Builds the Hono app: the routes plus request ids, logs, limits, problem+json errors, health and docs. */
 export function createApp(options: AppOptions) {
@@ -35,7 +36,7 @@ export function createApp(options: AppOptions) {
 
   app.use(async (c, next) => {
     const started = performance.now();
-    const incoming = c.req.header('x-request-id');
+    const incoming = headerOf(c, 'x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const log = services.log.child({ reqId: requestId });
     c.set('requestId', requestId);
@@ -44,8 +45,9 @@ export function createApp(options: AppOptions) {
       log,
       enqueue: (task, payload, options) => services.enqueue(task, payload, { requestId, ...options }),
     });
-    await next();
+    // Set before the handler answers, so the answer is built with it rather than rebuilt to add it.
     c.header('x-request-id', requestId);
+    await next();
     if (isShuttingDown()) c.header('connection', 'close');
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     metrics.observe(c, durationMs / 1000);
@@ -61,18 +63,14 @@ export function createApp(options: AppOptions) {
     );
   });
 
-  app.use(
-    bodyLimit({
-      maxSize: options.bodyLimitBytes,
-      onError: () => {
-        throw new HttpError(
-          413,
-          'body_too_large',
-          `The body is larger than ${options.bodyLimitBytes} bytes.`,
-        );
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: options.bodyLimitBytes,
+    onError: () => {
+      throw new HttpError(413, 'body_too_large', `The body is larger than ${options.bodyLimitBytes} bytes.`);
+    },
+  });
+  // The limit reads the raw request, which makes the Node adapter build a full Request: only bodies pay for it.
+  app.use((c, next) => (BODYLESS.has(c.req.method) ? next() : limitBody(c, next)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -131,4 +129,17 @@ function fromHonoException(error: unknown): HttpError | undefined {
 async function readiness(services: Services, shuttingDown: boolean) {
   const stores = await storeStates(services.sql, services.redis);
   return { ...stores, process: shuttingDown ? 'shutting down' : 'ok' };
+}
+
+/**
+ * One request header, read from Node's own request when there is one: asking the Fetch request for a header
+ * makes the Node adapter build the whole Request first.
+ */
+function headerOf(c: Context, name: string): string | undefined {
+  const node = (
+    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
+  )?.incoming;
+  if (!node) return c.req.header(name);
+  const value = node.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -14,18 +14,21 @@ export function routeHandler(definition: AnyHandler) {
   return async (c: Context<{ Variables: RequestVariables }>) => {
     const services = c.get('services');
     const errors: FieldError[] = [];
-    const check = (where: string, schema: v.GenericSchema | undefined, input: unknown) => {
+    // Inputs are read only when a schema asks for them: reading headers or the raw request makes the Node
+    // adapter build a full Request, which a handler that declares nothing should not pay for.
+    const check = (where: string, schema: v.GenericSchema | undefined, read: () => unknown) => {
       if (!schema) return undefined;
-      const result = v.safeParse(schema, input);
+      const result = v.safeParse(schema, read());
       if (result.success) return result.output;
       errors.push(...fieldErrors(where, result.issues));
       return undefined;
     };
 
-    const params = check('params', definition.params, c.req.param());
-    const query = check('query', definition.query, queryObject(c.req.queries()));
-    const headers = check('headers', definition.headers, c.req.header());
-    const body = definition.body ? check('body', definition.body, await jsonBody(c)) : undefined;
+    const params = check('params', definition.params, () => c.req.param());
+    const query = check('query', definition.query, () => queryObject(c.req.queries()));
+    const headers = check('headers', definition.headers, () => c.req.header());
+    const raw = definition.body ? await jsonBody(c) : undefined;
+    const body = check('body', definition.body, () => raw);
     if (errors.length > 0) throw validationError(errors);
 
     const user = definition.auth
@@ -41,12 +44,20 @@ export function routeHandler(definition: AnyHandler) {
       headers,
       user,
       requestId: c.get('requestId'),
-      clientIp: clientIp(c, services.config.auth.trustProxy),
-      signal: c.req.raw.signal,
+      get clientIp() {
+        return clientIp(c, services.config.auth.trustProxy);
+      },
+      get signal() {
+        return c.req.raw.signal;
+      },
       setHeader: (name, value) => responseHeaders.set(name, value),
     });
 
-    if (result instanceof Response) return result;
+    if (result instanceof Response) {
+      // A handler's own Response is not built by the context, so the request id is added here.
+      result.headers.set('x-request-id', c.get('requestId'));
+      return result;
+    }
     const status = definition.status ?? 200;
     for (const [name, value] of responseHeaders) c.header(name, value);
     if (status === 204) return c.body(null, 204);

@@ -26,6 +26,7 @@ describe('GET /notes/exports/:exportId', () => {
     const [row] = await t.sql<{ created_at: Date }[]>`select created_at from exports where id = ${id}`;
     const day = row?.created_at.toISOString().slice(0, 10);
     expect(response.headers.get('content-disposition')).toBe(`attachment; filename="notes-${day}.ndjson"`);
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get('cache-control')).toBe('private, no-store');
     expect(parseNdjson(await response.text())).toEqual([
       {
