@@ -70,6 +70,7 @@ function componentName(key: string, context: string): string {
   return (/^\d+$/.test(key) ? `${context}${key}` : key).replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
+/** Whether two JSON values are the same, key order included (both sides come from one converter). */
+export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import type { AnyHandler } from './handler.ts';
-import { type Convert, type Json, jsonSchemaConverter } from './json-schema.ts';
+import { type Convert, type Json, jsonSchemaConverter, sameJson } from './json-schema.ts';
 import { describeResponses, problemSchemas } from './openapi-responses.ts';
 import type { TaskDefinition } from './task.ts';
 
@@ -190,10 +190,6 @@ function withoutUndefined(object: Json): Json {
 
 function sortKeys<T>(object: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(object).sort(([a], [b]) => compare(a, b)));
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function compare(a: string, b: string): number {

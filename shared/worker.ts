@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import { type JobObserver, runJob } from './job-runner.ts';
-import { startOutboxRelay } from './outbox.ts';
+import { startOutboxRelay } from './outbox-relay.ts';
 import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
 
 export type WorkerOptions = {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOutboxRelay } from '../../../../shared/outbox.ts';
+import { startOutboxRelay } from '../../../../shared/outbox-relay.ts';
 import { signAccessToken } from '../../../../shared/tokens.ts';
 import { startWorker } from '../../../../shared/worker.ts';
 import { captureLog, createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
