@@ -10,7 +10,7 @@ import { createRedis } from '../../shared/redis.ts';
 import { defineTask, type Enqueue, taskRef } from '../../shared/task.ts';
 import { startWorker } from '../../shared/worker.ts';
 import { captureLog } from '../support/app.ts';
-import { testConfig, testSql } from '../support/context.ts';
+import { testConfigOnRedis, testSql } from '../support/context.ts';
 import { startRedis, type ThrowawayRedis } from '../support/throwaway-servers.ts';
 
 // SCRIPT FLUSH and restarts hit every client of a server, so this file owns its Redis.
@@ -44,10 +44,7 @@ const lua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { sh
 
 beforeAll(async () => {
   server = await startRedis();
-  config = testConfig({
-    RD_HOST: server.host,
-    RD_PORT: String(server.port),
-    RD_PASSWORD: '',
+  config = testConfigOnRedis(server, {
     RD_PREFIX: `bp${randomUUID().slice(0, 8)}`,
     WORKER_STALL_INTERVAL_MS: '500',
   });

@@ -7,7 +7,7 @@ import { createEnqueue, createQueues, type Queues } from '../../shared/queue.ts'
 import { createRedis } from '../../shared/redis.ts';
 import { type Enqueue, type JobPolicy, taskRef } from '../../shared/task.ts';
 import { captureLog } from '../support/app.ts';
-import { testConfig } from '../support/context.ts';
+import { testConfigOnRedis } from '../support/context.ts';
 import { startRedis, type ThrowawayRedis } from '../support/throwaway-servers.ts';
 
 // This file stops its Redis, so it owns one.
@@ -24,10 +24,7 @@ const ENQUEUE_TIMEOUT_MS = 500;
 
 beforeAll(async () => {
   server = await startRedis();
-  config = testConfig({
-    RD_HOST: server.host,
-    RD_PORT: String(server.port),
-    RD_PASSWORD: '',
+  config = testConfigOnRedis(server, {
     RD_PREFIX: `qo${randomUUID().slice(0, 8)}`,
     ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS),
   });

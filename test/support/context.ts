@@ -12,3 +12,11 @@ export function testSql(): Sql {
   const { host, port, user, password, database } = testConfig().postgres;
   return postgres({ host, port, user, password, database, max: 2, onnotice: () => {} });
 }
+
+/** The run's configuration pointed at a Redis the test owns (a throwaway it may stop or restart). */
+export function testConfigOnRedis(
+  server: { host: string; port: number },
+  overrides: Record<string, string> = {},
+): Config {
+  return testConfig({ RD_HOST: server.host, RD_PORT: String(server.port), RD_PASSWORD: '', ...overrides });
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
@@ -11,6 +12,9 @@ import {
   type ThrowawayPostgres,
   type ThrowawayRedis,
 } from '../../support/throwaway-servers.ts';
+
+const projectSql = fileURLToPath(new URL('../../../sql/', import.meta.url));
+const OUTBOX_MIGRATION = '0006_create-outbox.sql';
 
 export const faultRoot = fileURLToPath(new URL('../../fixtures/faults/', import.meta.url));
 
@@ -30,6 +34,8 @@ export type Cluster = Awaited<ReturnType<typeof startCluster>>;
  */
 export async function startCluster(stores: Stores, env: Record<string, string> = {}) {
   const { dir, cleanup } = await installBuiltApp(faultRoot);
+  // The fault app enqueues through the outbox too: it takes the project's own migration for it, not a copy.
+  await copyFile(path.join(projectSql, OUTBOX_MIGRATION), path.join(dir, 'sql', OUTBOX_MIGRATION));
   const database = `fault_${randomBytes(4).toString('hex')}`;
   const admin = postgres({ ...stores.pg, database: 'postgres', max: 1, onnotice: () => {} });
   await admin`create database ${admin(database)}`;
