@@ -4,17 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { DiscoveryError, discover } from './shared/build/discovery.mjs';
-import { beeQueueLuaPlugin, taskReferencePlugin } from './shared/build/plugins.mjs';
+import { DiscoveryError, discover } from '#shared/build/discovery.mjs';
+import { beeQueueLuaPlugin, taskReferencePlugin } from '#shared/build/plugins.mjs';
 
 const projectRoot = path.dirname(fileURLToPath(import.meta.url));
 /** @param {string} file */
 const shared = (file) => path.join(projectRoot, 'shared', file);
 
 /**
- * @typedef {import('./shared/build/discovery.mjs').Route} Route
- * @typedef {import('./shared/build/discovery.mjs').Task} Task
- * @typedef {import('./shared/build/describe.ts').AppDescription} AppDescription
+ * @typedef {import('#shared/build/discovery.mjs').Route} Route
+ * @typedef {import('#shared/build/discovery.mjs').Task} Task
+ * @typedef {import('#shared/build/describe.ts').AppDescription} AppDescription
  */
 
 /** @type {import('esbuild').BuildOptions} */
@@ -61,7 +61,7 @@ export async function build({ root: rootOption = projectRoot, outdir, quiet = fa
     });
   const [http, worker] = await Promise.all([
     bundle('http', httpEntry(routes, description.openapi), [
-      taskReferencePlugin(tasks, policies, shared('task.ts')),
+      taskReferencePlugin(tasks, policies, shared('runtime/jobs/task.ts')),
       beeQueueLuaPlugin(),
     ]),
     bundle('worker', workerEntry(tasks), [beeQueueLuaPlugin()]),
@@ -125,7 +125,7 @@ async function describe(root, routes, tasks) {
  */
 function httpEntry(routes, openapi) {
   return [
-    `import { main } from ${JSON.stringify(shared('http-main.ts'))};`,
+    `import { main } from ${JSON.stringify(shared('runtime/http/main.ts'))};`,
     ...routes.map((route, i) => `import h${i} from ${JSON.stringify(route.absolute)};`),
     'main({ routes: [',
     ...routes.map(
@@ -139,7 +139,7 @@ function httpEntry(routes, openapi) {
 /** @param {Task[]} tasks */
 function workerEntry(tasks) {
   return [
-    `import { main } from ${JSON.stringify(shared('worker-main.ts'))};`,
+    `import { main } from ${JSON.stringify(shared('runtime/jobs/main.ts'))};`,
     ...tasks.map((task, i) => `import t${i} from ${JSON.stringify(task.absolute)};`),
     `main([${tasks.map((task, i) => `{ name: ${JSON.stringify(task.name)}, definition: t${i} }`).join(', ')}]);`,
   ].join('\n');

@@ -1,13 +1,13 @@
 import * as v from 'valibot';
-import { loadConfig } from '../shared/config.ts';
-import { createSql } from '../shared/db.ts';
-import { createLogger } from '../shared/log.ts';
-import { migrate } from '../shared/migrations.ts';
-import { createEnqueue, createQueues } from '../shared/queue.ts';
-import { createRedis } from '../shared/redis.ts';
-import { defineTask } from '../shared/task.ts';
-import { startWorker } from '../shared/worker.ts';
-import { createWorkerMetrics } from '../shared/worker-metrics.ts';
+import { loadConfig } from '#runtime/config.ts';
+import { createSql } from '#runtime/db.ts';
+import { createWorkerMetrics } from '#runtime/jobs/metrics.ts';
+import { createEnqueue, createQueues } from '#runtime/jobs/queue.ts';
+import { defineTask } from '#runtime/jobs/task.ts';
+import { startWorker } from '#runtime/jobs/worker.ts';
+import { createLogger } from '#runtime/log.ts';
+import { migrate } from '#runtime/migrations.ts';
+import { createRedis } from '#runtime/redis.ts';
 import { processingClock, report, runLimited, runSettings } from './jobs.mjs';
 
 // Our side: jobs go in through createEnqueue, as a handler's enqueue does, and are run by startWorker, as

@@ -2,7 +2,7 @@ import BeeQueue from 'bee-queue';
 import { processingClock, report, runLimited, runSettings } from './jobs.mjs';
 
 // The baseline: bee-queue as its README shows it, with the few settings that change what each job costs in
-// Redis set as our queues set them (shared/queue.ts): no stored jobs, no job events but the worker's, and
+// Redis set as our queues set them (shared/runtime/jobs/queue.ts): no stored jobs, no job events but the worker's, and
 // finished jobs removed. Run by bench/queue.mjs.
 const { jobs, inFlight, concurrency } = runSettings();
 const env = process.env;

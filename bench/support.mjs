@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { beeQueueLuaPlugin } from '../shared/build/plugins.mjs';
+import { beeQueueLuaPlugin } from '#shared/build/plugins.mjs';
 
 export const projectRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const HOST = '127.0.0.1';

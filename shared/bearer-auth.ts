@@ -1,5 +1,5 @@
-import { HttpError } from './errors.ts';
-import { defineAuth } from './handler.ts';
+import { HttpError } from './runtime/errors.ts';
+import { defineAuth } from './runtime/http/handler.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 /** The caller a valid access token names. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config } from './runtime/config.ts';
 
 /** One outgoing message; the sender is MAIL_FROM. */
 export type MailMessage = { to: string; subject: string; text: string; html: string };

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Config } from './config.ts';
-import type { Queryable } from './db.ts';
 import type { Keyring } from './keys.ts';
+import type { Config } from './runtime/config.ts';
+import type { Queryable } from './runtime/db.ts';
 import { signAccessToken } from './tokens.ts';
 
 /** What a client is given at login and refresh. */

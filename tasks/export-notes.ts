@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import * as v from 'valibot';
-import { type NoteRow, toNote } from '../shared/notes.ts';
-import { defineTask } from '../shared/task.ts';
+import { defineTask } from '#runtime/jobs/task.ts';
+import { type NoteRow, toNote } from '#shared/notes.ts';
 
 const BATCH_SIZE = 500;
 

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import * as v from 'valibot';
-import { defineTask } from '../shared/task.ts';
+import { defineTask } from '#runtime/jobs/task.ts';
 
 /**
  * Refresh tokens are kept for a day past their expiry: a client refreshing just too late is told its token

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { createMailer } from '../shared/mailer.ts';
-import { defineTask } from '../shared/task.ts';
+import { defineTask } from '#runtime/jobs/task.ts';
+import { createMailer } from '#shared/mailer.ts';
 
 const KIND = 'welcome';
 

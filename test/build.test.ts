@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscoveryError } from '#shared/build/discovery.mjs';
 import { build } from '../build.mjs';
-import { DiscoveryError } from '../shared/build/discovery.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fixture = path.join(repo, 'test/fixtures/app');
@@ -49,9 +49,11 @@ describe('build (the fixture app)', () => {
     const taskFiles = inputs(http).filter(under('tasks'));
     expect(taskFiles.map((file) => path.relative(fixture, file))).toContain('tasks/record-item.ts');
     for (const file of taskFiles) {
-      // The replaced module survives under its own path, as a stub that imports shared/task.ts and nothing else.
+      // The replaced module survives under its own path, as a stub that imports shared/runtime/jobs/task.ts and nothing else.
       const imports = input(http, file)?.imports ?? [];
-      expect(imports.map((entry) => path.resolve(entry.path))).toEqual([path.join(repo, 'shared/task.ts')]);
+      expect(imports.map((entry) => path.resolve(entry.path))).toEqual([
+        path.join(repo, 'shared/runtime/jobs/task.ts'),
+      ]);
     }
     // The marker also sits in the task's description, which the OpenAPI document carries; the run code does not.
     const [httpText, workerText] = await Promise.all([bundleText('http.mjs'), bundleText('worker.mjs')]);
@@ -147,10 +149,9 @@ describe('build (the fixture app)', () => {
 });
 
 describe('build (a broken app)', () => {
-  const handler = (body: string) =>
-    `import { defineHandler } from '../../../../shared/handler.ts';\n${body}\n`;
+  const handler = (body: string) => `import { defineHandler } from '#runtime/http/handler.ts';\n${body}\n`;
   const taskModule = (extra: string) =>
-    `import * as v from 'valibot';\nimport { defineTask } from '../../../../shared/task.ts';\n` +
+    `import * as v from 'valibot';\nimport { defineTask } from '#runtime/jobs/task.ts';\n` +
     `export default defineTask({ payload: v.object({}), run: () => undefined${extra} });\n`;
   const good = {
     'handlers/index.get.ts': handler("export default defineHandler({ summary: 'Up', handle: () => 'up' });"),

@@ -6,7 +6,7 @@ const read = (file: string) => readFile(`${projectRoot}/${file}`, 'utf8');
 
 describe('README', () => {
   it('documents every environment variable the configuration reads', async () => {
-    const [config, readme] = await Promise.all([read('shared/config.ts'), read('README.md')]);
+    const [config, readme] = await Promise.all([read('shared/runtime/config.ts'), read('README.md')]);
     const names = [...config.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]);
     expect(names.length).toBeGreaterThan(15);
     const undocumented = names.filter((name) => !readme.includes(`| \`${name}\` |`));
@@ -14,7 +14,7 @@ describe('README', () => {
   });
 
   it('.env.example lists every environment variable the configuration reads', async () => {
-    const [config, example] = await Promise.all([read('shared/config.ts'), read('.env.example')]);
+    const [config, example] = await Promise.all([read('shared/runtime/config.ts'), read('.env.example')]);
     const names = [...config.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]);
     const missing = names.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example));
     expect(missing).toEqual([]);

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { defineHandler } from '../../shared/handler.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
 
 const PublicKey = v.pipe(
   v.object({

@@ -1,10 +1,10 @@
 import * as v from 'valibot';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { hashPassword, verifyPassword } from '../../shared/password.ts';
-import { takeAttempt } from '../../shared/rate-limit.ts';
-import { issueTokenPair } from '../../shared/sessions.ts';
-import { Email, TokenPairView } from '../../shared/users.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { hashPassword, verifyPassword } from '#shared/password.ts';
+import { takeAttempt } from '#shared/rate-limit.ts';
+import { issueTokenPair } from '#shared/sessions.ts';
+import { Email, TokenPairView } from '#shared/users.ts';
 
 const WRONG = 'The email or password is wrong.';
 const decoys = new Map<number, Promise<string>>();

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { defineHandler } from '../../shared/handler.ts';
-import { revokeFamilyOf } from '../../shared/sessions.ts';
-import { RefreshToken } from '../../shared/users.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { revokeFamilyOf } from '#shared/sessions.ts';
+import { RefreshToken } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'Signs out: revokes the refresh token and every token issued from the same login',

@@ -1,7 +1,7 @@
-import { bearer } from '../../shared/bearer-auth.ts';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { toUserView, type UserRow, UserView } from '../../shared/users.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { bearer } from '#shared/bearer-auth.ts';
+import { toUserView, type UserRow, UserView } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'The signed-in account',

@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { issueTokenPair, spendRefreshToken } from '../../shared/sessions.ts';
-import { RefreshToken, TokenPairView } from '../../shared/users.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { issueTokenPair, spendRefreshToken } from '#shared/sessions.ts';
+import { RefreshToken, TokenPairView } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'Trades a refresh token for a new token pair',

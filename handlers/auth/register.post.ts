@@ -1,9 +1,9 @@
 import * as v from 'valibot';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { hashPassword } from '../../shared/password.ts';
-import { Email, Password, toUserView, type UserRow, UserView } from '../../shared/users.ts';
-import sendWelcomeEmail from '../../tasks/send-welcome-email.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { hashPassword } from '#shared/password.ts';
+import { Email, Password, toUserView, type UserRow, UserView } from '#shared/users.ts';
+import sendWelcomeEmail from '#tasks/send-welcome-email.ts';
 
 export default defineHandler({
   summary: 'Creates an account',

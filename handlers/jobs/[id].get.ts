@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import { bearer } from '../../shared/bearer-auth.ts';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { readJobRecord } from '../../shared/job-status.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { readJobRecord } from '#runtime/jobs/records.ts';
+import { bearer } from '#shared/bearer-auth.ts';
 
 const JobView = v.pipe(
   v.object({

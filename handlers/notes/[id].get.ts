@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import { bearer } from '../../shared/bearer-auth.ts';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { Note, NoteId, type NoteRow, noteColumns, toNote } from '../../shared/notes.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { bearer } from '#shared/bearer-auth.ts';
+import { Note, NoteId, type NoteRow, noteColumns, toNote } from '#shared/notes.ts';
 
 export default defineHandler({
   summary: 'Reads one of your notes',

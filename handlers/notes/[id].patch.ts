@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { bearer } from '../../shared/bearer-auth.ts';
-import { HttpError } from '../../shared/errors.ts';
-import { defineHandler } from '../../shared/handler.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { bearer } from '#shared/bearer-auth.ts';
 import {
   Note,
   NoteBody,
@@ -12,7 +12,7 @@ import {
   noteColumns,
   noteFieldsMessage,
   toNote,
-} from '../../shared/notes.ts';
+} from '#shared/notes.ts';
 
 export default defineHandler({
   summary: 'Changes some fields of one of your notes',

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { bearer } from '../../shared/bearer-auth.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { Note, type NoteRow, noteColumns, toNote } from '../../shared/notes.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { bearer } from '#shared/bearer-auth.ts';
+import { Note, type NoteRow, noteColumns, toNote } from '#shared/notes.ts';
 
 type Position = { createdAt: string; id: string };
 

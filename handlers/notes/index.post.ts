@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { bearer } from '../../shared/bearer-auth.ts';
-import { defineHandler } from '../../shared/handler.ts';
-import { IdempotencyKeyHeader, idempotent } from '../../shared/idempotency.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { IdempotencyKeyHeader, idempotent } from '#runtime/http/idempotency.ts';
+import { bearer } from '#shared/bearer-auth.ts';
 import {
   Note,
   NoteBody,
@@ -11,7 +11,7 @@ import {
   noteColumns,
   noteFieldsMessage,
   toNote,
-} from '../../shared/notes.ts';
+} from '#shared/notes.ts';
 
 export default defineHandler({
   summary: 'Creates a note',

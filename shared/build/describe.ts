@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
-import type { AnyHandler } from '../handler.ts';
-import { openApiDocument } from '../openapi.ts';
-import { type JobPolicy, jobPolicy, type TaskDefinition } from '../task.ts';
+import type { AnyHandler } from '../runtime/http/handler.ts';
+import { type JobPolicy, jobPolicy, type TaskDefinition } from '../runtime/jobs/task.ts';
+import { openApiDocument } from './openapi.ts';
 
 type Loaded = { file: string; module: Record<string, unknown> };
 export type LoadedRoute = Loaded & { method: string; path: string };

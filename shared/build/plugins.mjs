@@ -28,7 +28,7 @@ export function beeQueueLuaPlugin() {
  * In the HTTP bundle, a task module becomes a light reference (its name and queue policy): a handler can
  * enqueue it, and none of the task's code is carried.
  * @param {{ name: string, absolute: string }[]} tasks
- * @param {Map<string, import('../task.ts').JobPolicy>} policies by task name
+ * @param {Map<string, import('../runtime/jobs/task.ts').JobPolicy>} policies by task name
  * @param {string} taskModule absolute path of shared/task.ts
  * @returns {import('esbuild').Plugin}
  */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql } from '../../shared/db.ts';
+import { createSql } from '#runtime/db.ts';
 import { fixtureRoot } from '../support/app.ts';
 import { testConfig } from '../support/context.ts';
 import {

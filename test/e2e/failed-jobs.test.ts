@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnqueue, createQueues, type Queues } from '../../shared/queue.ts';
-import type { Enqueue } from '../../shared/task.ts';
+import { createEnqueue, createQueues, type Queues } from '#runtime/jobs/queue.ts';
+import type { Enqueue } from '#runtime/jobs/task.ts';
 import flaky from '../fixtures/app/tasks/flaky.ts';
 import recordItem from '../fixtures/app/tasks/record-item.ts';
 import { captureLog, fixtureRoot, loadRoot } from '../support/app.ts';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql } from '../../shared/db.ts';
-import { createRedis } from '../../shared/redis.ts';
+import { createSql } from '#runtime/db.ts';
+import { createRedis } from '#runtime/redis.ts';
 import { projectRoot } from '../support/app.ts';
 import { testConfig } from '../support/context.ts';
 import {

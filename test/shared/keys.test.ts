@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { thumbprint, writeKeyPair } from '../../shared/keygen.mjs';
-import { loadKeyring } from '../../shared/keys.ts';
-import { signAccessToken, verifyAccessToken } from '../../shared/tokens.ts';
+import { thumbprint, writeKeyPair } from '#shared/keygen.mjs';
+import { loadKeyring } from '#shared/keys.ts';
+import { signAccessToken, verifyAccessToken } from '#shared/tokens.ts';
 import { captureLog, projectRoot } from '../support/app.ts';
 
 const dirs: string[] = [];

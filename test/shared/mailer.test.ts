@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer } from '../../shared/mailer.ts';
+import { createMailer } from '#shared/mailer.ts';
 import { captureLog } from '../support/app.ts';
 import { type SmtpServer, startSmtpServer } from '../support/smtp.ts';
 

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jsonSchemaConverter } from '../../shared/json-schema.ts';
+import { jsonSchemaConverter } from '#shared/build/json-schema.ts';
 import {
   Note,
   NoteBody,
@@ -9,7 +9,7 @@ import {
   noteColumns,
   noteFieldsMessage,
   toNote,
-} from '../../shared/notes.ts';
+} from '#shared/notes.ts';
 import { testSql } from '../support/context.ts';
 
 const sql = testSql();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from '../../shared/password.ts';
+import { hashPassword, verifyPassword } from '#shared/password.ts';
 
 const cost = { N: 1024, r: 8, p: 1 };
 const password = 'correct horse battery staple';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeAttempt } from '../../shared/rate-limit.ts';
-import { createRedis } from '../../shared/redis.ts';
+import { createRedis } from '#runtime/redis.ts';
+import { takeAttempt } from '#shared/rate-limit.ts';
 import { testConfig } from '../support/context.ts';
 
 let redis: Redis;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueTokenPair, revokeFamilyOf, spendRefreshToken } from '../../shared/sessions.ts';
-import { verifyAccessToken } from '../../shared/tokens.ts';
+import { issueTokenPair, revokeFamilyOf, spendRefreshToken } from '#shared/sessions.ts';
+import { verifyAccessToken } from '#shared/tokens.ts';
 import { createTestApp, projectRoot, type TestApp } from '../support/app.ts';
 
 let t: TestApp;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { thumbprint } from '../../shared/keygen.mjs';
-import { type Keyring, loadKeyring } from '../../shared/keys.ts';
-import { signAccessToken, verifyAccessToken } from '../../shared/tokens.ts';
+import { thumbprint } from '#shared/keygen.mjs';
+import { type Keyring, loadKeyring } from '#shared/keys.ts';
+import { signAccessToken, verifyAccessToken } from '#shared/tokens.ts';
 import { captureLog } from '../support/app.ts';
 
 const settings = { issuer: 'tokens-test', audience: 'tokens-test-api', ttlSeconds: 900 };

@@ -1,6 +1,6 @@
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
-import { type Config, loadConfig } from '../../shared/config.ts';
+import { type Config, loadConfig } from '#runtime/config.ts';
 
 /** The app's configuration for this test run's database and Redis, with optional env overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { createJobRecord } from '../../shared/job-status.ts';
+import { createJobRecord } from '#runtime/jobs/records.ts';
 
 /** A note as a test writes it; the time defaults to now. */
 export type NoteSeed = { title: string; body: string; tags?: string[]; createdAt?: string };

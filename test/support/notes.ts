@@ -1,4 +1,4 @@
-import type { NoteView } from '../../shared/notes.ts';
+import type { NoteView } from '#shared/notes.ts';
 import type { TestApp } from './app.ts';
 import type { SignedIn } from './users.ts';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { migrate } from '../../shared/migrations.ts';
+import { migrate } from '#runtime/migrations.ts';
 import { startPostgres, startRedis } from './throwaway-servers.ts';
 
 export { freePort, startPostgres, startRedis } from './throwaway-servers.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobRecord } from '../../shared/job-status.ts';
-import exportNotes from '../../tasks/export-notes.ts';
+import { createJobRecord } from '#runtime/jobs/records.ts';
+import exportNotes from '#tasks/export-notes.ts';
 import { captureLog, createTestApp, projectRoot, type TestApp } from '../support/app.ts';
 import { createExport, insertNotes, parseCsv, parseNdjson } from '../support/exports.ts';
 import { signUp } from '../support/users.ts';

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import purgeExpiredSessions from '../../tasks/purge-expired-sessions.ts';
+import purgeExpiredSessions from '#tasks/purge-expired-sessions.ts';
 import { createTestApp, projectRoot, type TestApp } from '../support/app.ts';
 
 let t: TestApp;

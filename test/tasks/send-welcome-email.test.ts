@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sendWelcomeEmail from '../../tasks/send-welcome-email.ts';
+import sendWelcomeEmail from '#tasks/send-welcome-email.ts';
 import { createTestApp, projectRoot, type TestApp } from '../support/app.ts';
 import { type SmtpServer, startSmtpServer } from '../support/smtp.ts';
 import { signUp } from '../support/users.ts';

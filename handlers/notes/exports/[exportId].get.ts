@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { bearer } from '../../../shared/bearer-auth.ts';
-import { HttpError } from '../../../shared/errors.ts';
-import { defineHandler } from '../../../shared/handler.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { bearer } from '#shared/bearer-auth.ts';
 
 // content, content_type and filename are written together with completed_at, by one update.
 type ExportFile = {

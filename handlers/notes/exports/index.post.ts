@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { bearer } from '../../../shared/bearer-auth.ts';
-import { defineHandler } from '../../../shared/handler.ts';
-import { IdempotencyKeyHeader, idempotent } from '../../../shared/idempotency.ts';
-import { createJobRecord } from '../../../shared/job-status.ts';
-import exportNotes from '../../../tasks/export-notes.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { IdempotencyKeyHeader, idempotent } from '#runtime/http/idempotency.ts';
+import { createJobRecord } from '#runtime/jobs/records.ts';
+import { bearer } from '#shared/bearer-auth.ts';
+import exportNotes from '#tasks/export-notes.ts';
 
 const ExportAccepted = v.pipe(
   v.object({

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { thumbprint } from '../../../shared/keygen.mjs';
-import type { Keyring } from '../../../shared/keys.ts';
-import { signAccessToken } from '../../../shared/tokens.ts';
+import { thumbprint } from '#shared/keygen.mjs';
+import type { Keyring } from '#shared/keys.ts';
+import { signAccessToken } from '#shared/tokens.ts';
 import { createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
 import { signUp } from '../../support/users.ts';
 

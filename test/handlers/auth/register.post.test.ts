@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker } from '../../../shared/worker.ts';
+import { startWorker } from '#runtime/jobs/worker.ts';
 import { captureLog, createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
 import { testConfig } from '../../support/context.ts';
 import { freePort } from '../../support/services.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { updateJobRecord } from '../../../shared/job-status.ts';
+import { updateJobRecord } from '#runtime/jobs/records.ts';
 import { createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
 import { createExport } from '../../support/exports.ts';
 import { signUp } from '../../support/users.ts';

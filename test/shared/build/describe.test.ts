@@ -1,8 +1,8 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { describeApp, type LoadedRoute, type LoadedTask } from '../../../shared/build/describe.ts';
-import { defineHandler } from '../../../shared/handler.ts';
-import { defineTask } from '../../../shared/task.ts';
+import { defineHandler } from '#runtime/http/handler.ts';
+import { defineTask } from '#runtime/jobs/task.ts';
+import { describeApp, type LoadedRoute, type LoadedTask } from '#shared/build/describe.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests walk a JSON document of known shape
 type Json = Record<string, any>;

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiscoveryError, discover, routeOf, taskNameOf } from '../../../shared/build/discovery.mjs';
+import { DiscoveryError, discover, routeOf, taskNameOf } from '#shared/build/discovery.mjs';
 
 const roots: string[] = [];
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOutboxRelay } from '../../../../shared/outbox-relay.ts';
-import { signAccessToken } from '../../../../shared/tokens.ts';
-import { startWorker } from '../../../../shared/worker.ts';
+import { startOutboxRelay } from '#runtime/jobs/relay.ts';
+import { startWorker } from '#runtime/jobs/worker.ts';
+import { signAccessToken } from '#shared/tokens.ts';
 import { captureLog, createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
 import { testConfig } from '../../../support/context.ts';
 import { insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';

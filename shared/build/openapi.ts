@@ -1,0 +1,197 @@
+import type * as v from 'valibot';
+import type { AnyHandler } from '../runtime/http/handler.ts';
+import type { TaskDefinition } from '../runtime/jobs/task.ts';
+import { type Convert, type Json, jsonSchemaConverter, sameJson } from './json-schema.ts';
+import { describeResponses, problemSchemas } from './openapi-responses.ts';
+
+type Route = OpenApiInput['routes'][number] & { template: string; pathNames: string[] };
+
+/** What the build knows about the app: every route with its file, and every task. */
+export type OpenApiInput = {
+  title: string;
+  version: string;
+  routes: Array<{ method: string; path: string; file: string; definition: AnyHandler }>;
+  tasks: Array<{ name: string; definition: TaskDefinition }>;
+};
+
+// OpenAPI's order for the operations of a path item, kept in the output.
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/**
+ * Builds the OpenAPI 3.1 document of the app, with the task contract under `x-tasks`. The output depends
+ * on the input's content only, not its order. Throws, naming the file, for a route OpenAPI cannot describe.
+ */
+export function openApiDocument(input: OpenApiInput): Json {
+  const { components, convert } = jsonSchemaConverter(problemSchemas());
+  const securitySchemes: Record<string, Json> = {};
+  const paths: Record<string, Record<string, Json>> = {};
+  const owners = new Map<string, string>();
+  const shapes = new Map<string, { template: string; file: string }>();
+  const operationIds = new Set<string>();
+  const tags = new Set<string>();
+
+  const routes: Route[] = input.routes
+    .map((route) => ({
+      ...route,
+      method: route.method.toLowerCase(),
+      ...openApiPath(route.path, route.file),
+    }))
+    .sort((a, b) => compare(a.template, b.template) || METHODS.indexOf(a.method) - METHODS.indexOf(b.method));
+  for (const route of routes) {
+    const { method, template, file, definition } = route;
+    if (!METHODS.includes(method))
+      throw new Error(`${file}: OpenAPI has no ${method.toUpperCase()} operation`);
+    const owner = owners.get(`${method} ${template}`);
+    if (owner) throw new Error(`${owner} and ${file} both serve ${method.toUpperCase()} ${template}`);
+    owners.set(`${method} ${template}`, file);
+    // OpenAPI takes /notes/{id} and /notes/{noteId} for one path, so their routes must name the parameter alike.
+    const shape = template.replace(/\{[^}]*\}/g, '{}');
+    const twin = shapes.get(shape) ?? { template, file };
+    if (twin.template !== template) {
+      throw new Error(
+        `${twin.file} and ${file}: name the parameters of ${twin.template} and ${template} alike`,
+      );
+    }
+    shapes.set(shape, twin);
+
+    const operation = describeOperation(
+      route,
+      uniqueId(operationId(method, template), operationIds),
+      convert,
+    );
+    for (const tag of (operation.tags as string[] | undefined) ?? []) tags.add(tag);
+    if (definition.auth) {
+      const { name, openapi } = definition.auth;
+      if (securitySchemes[name] && !sameJson(securitySchemes[name], openapi)) {
+        throw new Error(`${file}: another auth scheme is also named ${name}`);
+      }
+      securitySchemes[name] = { ...openapi };
+    }
+    paths[template] = { ...paths[template], [method]: operation };
+  }
+
+  const tasks = [...input.tasks].sort((a, b) => compare(a.name, b.name));
+  const xTasks = tasks.map(({ name, definition: task }, index) => {
+    if (tasks[index + 1]?.name === name) throw new Error(`Two tasks are named ${name}`);
+    return withoutUndefined({
+      name,
+      description: task.description,
+      payload: convert(task.payload, 'input', `Task${pascal(name)}Payload`),
+      retries: task.retries,
+      backoff: { strategy: task.backoff.strategy, delayMs: task.backoff.delayMs },
+      timeoutMs: task.timeoutMs,
+      concurrency: task.concurrency,
+      schedule: task.schedule,
+    });
+  });
+
+  return withoutUndefined({
+    openapi: '3.1.0',
+    info: { title: input.title, version: input.version },
+    tags: tags.size > 0 ? [...tags].sort(compare).map((name) => ({ name })) : undefined,
+    paths,
+    components: withoutUndefined({
+      schemas: sortKeys(components),
+      securitySchemes: Object.keys(securitySchemes).length > 0 ? sortKeys(securitySchemes) : undefined,
+    }),
+    'x-tasks': xTasks,
+  });
+}
+
+function describeOperation(route: Route, id: string, convert: Convert): Json {
+  const { definition: d, file } = route;
+  const context = pascal(id);
+  const input = (schema: v.GenericSchema | undefined, part: string) =>
+    schema && convert(schema, 'input', `${context}${part}`);
+  const firstStatic = route.template.split('/').find((segment) => segment !== '' && !segment.startsWith('{'));
+  const tags = d.tags ?? (firstStatic ? [firstStatic] : []);
+  const parameters = [
+    ...pathParameters(route, input(d.params, 'Params')),
+    ...objectParameters('query', input(d.query, 'Query'), file),
+    // OpenAPI ignores header parameters of these names: content types and security describe them.
+    ...objectParameters('header', input(d.headers, 'Headers'), file).filter(
+      (p) => !['accept', 'content-type', 'authorization'].includes(String(p.name).toLowerCase()),
+    ),
+  ];
+  const body = input(d.body, 'Body');
+  return withoutUndefined({
+    operationId: id,
+    summary: d.summary,
+    description: d.description,
+    tags: tags.length > 0 ? [...tags] : undefined,
+    parameters: parameters.length > 0 ? parameters : undefined,
+    requestBody: body && { required: true, content: { 'application/json': { schema: body } } },
+    responses: describeResponses(d, context, convert),
+    security: d.auth ? [{ [d.auth.name]: [] }] : undefined,
+  });
+}
+
+function pathParameters(route: Route, json: Json | undefined): Json[] {
+  const properties = (json?.properties ?? {}) as Record<string, Json>;
+  const extra = Object.keys(properties).filter((name) => !route.pathNames.includes(name));
+  if (extra.length > 0) throw new Error(`${route.file}: params ${extra.join(', ')} are not in ${route.path}`);
+  // OpenAPI requires every path parameter; one the schema leaves out is still a string.
+  return route.pathNames.map((name) => parameter(name, 'path', true, properties[name] ?? { type: 'string' }));
+}
+
+function objectParameters(where: 'query' | 'header', json: Json | undefined, file: string): Json[] {
+  if (!json) return [];
+  const properties = json.properties as Record<string, Json> | undefined;
+  if (!properties) throw new Error(`${file}: the ${where} schema must be a valibot object`);
+  const required = new Set((json.required as string[] | undefined) ?? []);
+  return Object.entries(properties).map(([name, schema]) =>
+    parameter(name, where, required.has(name), schema),
+  );
+}
+
+function parameter(name: string, where: string, required: boolean, schema: Json): Json {
+  const description = typeof schema.description === 'string' ? schema.description : undefined;
+  return withoutUndefined({ name, in: where, description, required, schema });
+}
+
+function openApiPath(path: string, file: string): { template: string; pathNames: string[] } {
+  const pathNames: string[] = [];
+  // Hono's `:name`, `:name{regex}` (allowing one level of braces inside) and `:name?`.
+  const template = path.replace(
+    /:([^/{}?]+)(\{(?:[^{}]|\{[^{}]*\})*\})?(\?)?/g,
+    (_, name: string, _re, optional) => {
+      if (optional) throw new Error(`${file}: OpenAPI cannot describe the optional parameter :${name}?`);
+      pathNames.push(name);
+      return `{${name}}`;
+    },
+  );
+  if (template.includes('*')) throw new Error(`${file}: OpenAPI cannot describe the wildcard in ${path}`);
+  return { template, pathNames };
+}
+
+function operationId(method: string, template: string): string {
+  const words = template.split('/').map((part) => (part.startsWith('{') ? `by-${part.slice(1, -1)}` : part));
+  const name = pascal(words.join('-'));
+  return method + (name || 'Root');
+}
+
+function uniqueId(id: string, taken: Set<string>): string {
+  let unique = id;
+  for (let n = 2; taken.has(unique); n++) unique = `${id}${n}`;
+  taken.add(unique);
+  return unique;
+}
+
+function pascal(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
+function withoutUndefined(object: Json): Json {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}
+
+function sortKeys<T>(object: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(object).sort(([a], [b]) => compare(a, b)));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { classifyError, HttpError, problemBody } from '../errors.ts';
+import { storeStates } from '../health.ts';
+import { docsRoutes } from './docs.ts';
+import type { AnyHandler, Services } from './handler.ts';
+import { createHttpMetrics, type HttpMetrics, METRICS_PATH, metricsResponse } from './metrics.ts';
+import { type RequestVariables, routeHandler } from './route-handler.ts';
+
+/** A discovered handler: where it is served and the definition its file exports. */
+export type Route = { method: string; path: string; file: string; definition: AnyHandler };
+
+export type AppOptions = {
+  routes: Route[];
+  services: Services;
+  bodyLimitBytes: number;
+  openapi: Record<string, unknown>;
+  /** The folder holding swagger-ui's files for /docs. */
+  docsAssetsDir: string;
+  /** True once shutdown has begun: readiness fails and connections are not kept alive. */
+  isShuttingDown?: () => boolean;
+  /** The process's request metrics, served at /metrics; the app makes a registry of its own without them. */
+  metrics?: HttpMetrics;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Builds the Hono app: the routes plus request ids, logs, limits, problem+json errors, health and docs. */
+export function createApp(options: AppOptions) {
+  const { services, isShuttingDown = () => false } = options;
+  const metrics = options.metrics ?? createHttpMetrics();
+  const app = new Hono<{ Variables: RequestVariables }>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const incoming = headerOf(c, 'x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = services.log.child({ reqId: requestId });
+    c.set('requestId', requestId);
+    c.set('services', {
+      ...services,
+      log,
+      enqueue: (task, payload, options) => services.enqueue(task, payload, { requestId, ...options }),
+    });
+    // Set before the handler answers, so the answer is built with it rather than rebuilt to add it.
+    c.header('x-request-id', requestId);
+    await next();
+    if (isShuttingDown()) c.header('connection', 'close');
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    metrics.observe(c, durationMs / 1000);
+    log.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        route: c.req.routePath,
+        status: c.res.status,
+        durationMs,
+      },
+      'request',
+    );
+  });
+
+  const limitBody = bodyLimit({
+    maxSize: options.bodyLimitBytes,
+    onError: () => {
+      throw new HttpError(413, 'body_too_large', `The body is larger than ${options.bodyLimitBytes} bytes.`);
+    },
+  });
+  // The limit reads the raw request, which makes the Node adapter build a full Request: only bodies pay for it.
+  app.use((c, next) => (BODYLESS.has(c.req.method) ? next() : limitBody(c, next)));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await readiness(services, isShuttingDown());
+    const down = Object.entries(checks).filter(([, state]) => state !== 'ok');
+    if (down.length === 0) return c.json({ status: 'ready', checks });
+    throw new HttpError(
+      503,
+      'not_ready',
+      `Not ready: ${down.map(([name, state]) => `${name} ${state}`).join('; ')}.`,
+      {
+        headers: { 'retry-after': '1' },
+        extra: { checks },
+      },
+    );
+  });
+  app.get('/openapi.json', (c) => c.json(options.openapi));
+  app.get(METRICS_PATH, () => metricsResponse(metrics.registry));
+  app.route('/docs', docsRoutes(options.docsAssetsDir));
+
+  for (const route of options.routes) {
+    app.on(route.method, route.path, routeHandler(route.definition));
+  }
+
+  app.notFound((c) => {
+    throw HttpError.notFound(`No route matches ${c.req.method} ${c.req.path}.`);
+  });
+  app.onError((error, c) => problemResponse(c, error));
+  return app;
+}
+
+function problemResponse(c: Context<{ Variables: RequestVariables }>, error: unknown) {
+  const requestId = c.get('requestId') ?? randomUUID();
+  const known = classifyError(error) ?? fromHonoException(error);
+  if (!known) {
+    c.get('services')?.log.error({ err: error }, 'unhandled error');
+  }
+  const problem =
+    known ??
+    new HttpError(
+      500,
+      'internal_error',
+      `Something went wrong on our side. Quote request id ${requestId} when reporting it.`,
+    );
+  const response = c.json(problemBody(problem, requestId, c.req.path), problem.status as 400);
+  response.headers.set('content-type', 'application/problem+json');
+  for (const [name, value] of Object.entries(problem.headers)) response.headers.set(name, value);
+  return response;
+}
+
+function fromHonoException(error: unknown): HttpError | undefined {
+  if (!(error instanceof HTTPException) || error.status >= 500) return undefined;
+  return new HttpError(error.status, 'bad_request', error.message || 'The request could not be read.');
+}
+
+async function readiness(services: Services, shuttingDown: boolean) {
+  const stores = await storeStates(services.sql, services.redis);
+  return { ...stores, process: shuttingDown ? 'shutting down' : 'ok' };
+}
+
+/**
+ * One request header, read from Node's own request when there is one: asking the Fetch request for a header
+ * makes the Node adapter build the whole Request first.
+ */
+function headerOf(c: Context, name: string): string | undefined {
+  const node = (
+    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
+  )?.incoming;
+  if (!node) return c.req.header(name);
+  const value = node.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

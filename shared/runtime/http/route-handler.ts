@@ -1,0 +1,103 @@
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import { type FieldError, fieldErrors, HttpError, validationError } from '../errors.ts';
+import type { AnyHandler, Services } from './handler.ts';
+
+/** The per-request values the app's middleware stores on the Hono context. */
+export type RequestVariables = { requestId: string; services: Services };
+
+/**
+ * Turns one handler definition into a Hono handler: validates every input against its schema (collecting
+ * all failures before answering), runs the auth check, calls `handle`, and shapes the answer.
+ */
+export function routeHandler(definition: AnyHandler) {
+  return async (c: Context<{ Variables: RequestVariables }>) => {
+    const services = c.get('services');
+    const errors: FieldError[] = [];
+    // Inputs are read only when a schema asks for them: reading headers or the raw request makes the Node
+    // adapter build a full Request, which a handler that declares nothing should not pay for.
+    const check = (where: string, schema: v.GenericSchema | undefined, read: () => unknown) => {
+      if (!schema) return undefined;
+      const result = v.safeParse(schema, read());
+      if (result.success) return result.output;
+      errors.push(...fieldErrors(where, result.issues));
+      return undefined;
+    };
+
+    const params = check('params', definition.params, () => c.req.param());
+    const query = check('query', definition.query, () => queryObject(c.req.queries()));
+    const headers = check('headers', definition.headers, () => c.req.header());
+    const raw = definition.body ? await jsonBody(c) : undefined;
+    const body = check('body', definition.body, () => raw);
+    if (errors.length > 0) throw validationError(errors);
+
+    const user = definition.auth
+      ? await definition.auth.authenticate({ header: (name) => c.req.header(name) }, services)
+      : undefined;
+
+    const responseHeaders = new Headers();
+    const result = await definition.handle({
+      ...services,
+      params,
+      query,
+      body,
+      headers,
+      user,
+      requestId: c.get('requestId'),
+      get clientIp() {
+        return clientIp(c, services.config.auth.trustProxy);
+      },
+      get signal() {
+        return c.req.raw.signal;
+      },
+      setHeader: (name, value) => responseHeaders.set(name, value),
+    });
+
+    if (result instanceof Response) {
+      // A handler's own Response is not built by the context, so the request id is added here.
+      result.headers.set('x-request-id', c.get('requestId'));
+      return result;
+    }
+    const status = definition.status ?? 200;
+    for (const [name, value] of responseHeaders) c.header(name, value);
+    if (status === 204) return c.body(null, 204);
+    return c.json(result ?? null, status);
+  };
+}
+
+/** Reads a JSON body, answering 415 for another media type and 400 for JSON that does not parse. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (text.length === 0) {
+    throw validationError([{ field: 'body', message: 'A JSON body is required' }]);
+  }
+  if (!/^application\/([a-z0-9.+-]+\+)?json\b/i.test(type)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      'Send the body as JSON with Content-Type: application/json.',
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'malformed_json', `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The peer of the socket, unless a trusted proxy in front says who its client was. */
+function clientIp(c: Context, trustProxy: boolean): string {
+  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return forwarded || incoming?.socket?.remoteAddress || 'unknown';
+}
+
+/** One value stays a string and repeated keys become an array, so `?tag=a&tag=b` reads naturally. */
+function queryObject(queries: Record<string, string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, values] of Object.entries(queries)) {
+    out[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return out;
+}

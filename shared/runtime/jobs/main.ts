@@ -1,0 +1,80 @@
+import { type Config, loadConfig } from '../config.ts';
+import { createSql } from '../db.ts';
+import { storeStates } from '../health.ts';
+import { createLogger } from '../log.ts';
+import { onShutdownSignal, runMain } from '../process.ts';
+import { createRedis } from '../redis.ts';
+import { FailedJobsError, listFailedJobs, openFailedJobStores, retryFailedJob } from './failed-jobs.ts';
+import { HEARTBEAT_INTERVAL_MS, heartbeatProblem, writeHeartbeat } from './heartbeat.ts';
+import { createWorkerMetrics, serveMetrics } from './metrics.ts';
+import type { NamedTask } from './queue.ts';
+import { startWorker } from './worker.ts';
+
+/**
+ * The worker process. `health` exits 0 when the running worker's heartbeat is fresh and its stores
+ * answer (for Compose's healthcheck); `failed [task]` and `retry <task> <id>` inspect and retry failed jobs;
+ * anything else runs every task until SIGTERM.
+ */
+export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
+  runMain(async () => {
+    const config = loadConfig();
+    if (argv[0] === 'health') {
+      const problem = await heartbeatProblem(config.worker.heartbeatFile);
+      process.stdout.write(problem ? `unhealthy: ${problem}\n` : 'healthy\n');
+      process.exit(problem ? 1 : 0);
+    }
+    if (argv[0] === 'failed' || argv[0] === 'retry') {
+      process.exit(await failedJobsCommand(config, tasks, argv));
+    }
+    const log = createLogger(config.logLevel, { process: 'worker' });
+    const sql = createSql(config.postgres);
+    const redis = createRedis(config.redis, log);
+    const metrics = createWorkerMetrics(tasks.map((task) => task.name));
+    const worker = startWorker({ tasks, config, sql, redis, log, metrics });
+    metrics.watch({ queues: worker.queues, sql, prefix: config.redis.prefix });
+    const metricsServer = await serveMetrics(metrics.registry, config.worker.metrics, log);
+
+    const beat = async () => {
+      const states = await storeStates(sql, redis);
+      await writeHeartbeat(config.worker.heartbeatFile, { at: Date.now(), pid: process.pid, ...states });
+    };
+    const heartbeat = setInterval(
+      () => beat().catch((error) => log.warn({ err: error }, 'heartbeat failed')),
+      HEARTBEAT_INTERVAL_MS,
+    );
+    await beat().catch((error) => log.warn({ err: error }, 'heartbeat failed'));
+
+    onShutdownSignal(log, async () => {
+      clearInterval(heartbeat);
+      await worker.close(config.shutdownTimeoutMs);
+      await metricsServer?.close();
+      await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
+    });
+  });
+}
+
+/** `failed [task]` prints each failed job as a JSON line; `retry <task> <id>` puts one back on its queue. */
+async function failedJobsCommand(config: Config, tasks: NamedTask[], argv: string[]): Promise<number> {
+  const [command, task, id] = argv;
+  try {
+    if (command === 'retry' && (!task || !id)) {
+      throw new FailedJobsError('usage: worker.mjs retry <task> <id>');
+    }
+    const stores = await openFailedJobStores(config);
+    try {
+      if (command === 'retry') {
+        process.stdout.write(`${(await retryFailedJob(stores, tasks, String(task), String(id))).message}\n`);
+      } else {
+        const jobs = await listFailedJobs(stores.queues, tasks, task);
+        for (const job of jobs) process.stdout.write(`${JSON.stringify(job)}\n`);
+      }
+    } finally {
+      await stores.close();
+    }
+    return 0;
+  } catch (error) {
+    const { message, stack } = error as Error;
+    process.stderr.write(`${error instanceof FailedJobsError ? message : `${command} failed: ${stack}`}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,178 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type BeeQueue from 'bee-queue';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Queryable, withDeadline } from '../db.ts';
+import { createMetricsRegistry, METRICS_PATH } from '../http/metrics.ts';
+import { outboxBacklog } from './outbox.ts';
+import type { Queues } from './queue.ts';
+import type { JobObserver } from './runner.ts';
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+const OUTCOMES = ['succeeded', 'retrying', 'failed', 'interrupted', 'poisoned', 'invalid'] as const;
+
+/** What the gauges read at each scrape: the worker's queues (after startWorker) and the outbox. */
+export type WorkerMetricsSources = {
+  queues: Queues;
+  sql: Queryable;
+  /** RD_PREFIX: the outbox rows this worker's relay moves. */
+  prefix: string;
+  /** How long a scrape waits for Redis or Postgres, so that a store that is down cannot hang it. */
+  timeoutMs?: number;
+};
+
+/**
+ * The worker's metrics: jobs by task and outcome, run times, retries and stall recoveries, and, read at each
+ * scrape, each queue's jobs by state and the outbox backlog. A gauge whose store did not answer is left out
+ * of that scrape rather than shown stale.
+ */
+export function createWorkerMetrics(tasks: string[], registry: Registry = createMetricsRegistry()) {
+  const registers = [registry];
+  const jobs = new Counter({
+    name: 'jobs_total',
+    help: 'Jobs that ended, by task and outcome (succeeded, retrying, failed, interrupted, poisoned, invalid).',
+    labelNames: ['task', 'outcome'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'job_duration_seconds',
+    help: 'How long runs of jobs took, by task (jobs failed without running are not timed).',
+    labelNames: ['task'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'job_retries_total',
+    help: 'Runs of jobs past their first attempt, counted when the run ends, by task.',
+    labelNames: ['task'] as const,
+    registers,
+  });
+  const stalled = new Counter({
+    name: 'stalled_jobs_total',
+    help: 'Jobs put back on their queue by stall recovery (their worker stopped while running them), by task.',
+    labelNames: ['task'] as const,
+    registers,
+  });
+  // Every series exists from the start, so that rate() sees the first increment.
+  for (const task of tasks) {
+    for (const outcome of OUTCOMES) jobs.inc({ task, outcome }, 0);
+    retries.inc({ task }, 0);
+    stalled.inc({ task }, 0);
+  }
+
+  let sources: WorkerMetricsSources | undefined;
+  new Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs in each task queue, by state (waiting, active, delayed, failed), read at scrape time.',
+    labelNames: ['task', 'state'] as const,
+    registers,
+    async collect() {
+      const from = sources;
+      const counts = from
+        ? await Promise.all(tasks.map((task) => queueCounts(from.queues.get(task, true), from.timeoutMs)))
+        : [];
+      this.reset();
+      for (const [index, health] of counts.entries()) {
+        const task = tasks[index] as string;
+        for (const state of QUEUE_STATES) if (health) this.set({ task, state }, health[state]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'outbox_backlog',
+    help: 'Outbox rows waiting for the relay to put them on their queues, read at scrape time.',
+    registers,
+    async collect() {
+      const backlog = sources ? await readBacklog(sources) : undefined;
+      if (backlog === undefined) this.remove({});
+      else this.set(backlog);
+    },
+  });
+
+  const jobEnded: JobObserver = ({ task, outcome, attempt, seconds }) => {
+    jobs.inc({ task, outcome });
+    if (seconds === undefined) return;
+    duration.observe({ task }, seconds);
+    if (attempt > 1) retries.inc({ task });
+  };
+  return {
+    registry,
+    jobEnded,
+    jobStalled(task: string) {
+      stalled.inc({ task });
+    },
+    /** Gives the gauges what they read at each scrape. */
+    watch(next: WorkerMetricsSources) {
+      sources = next;
+    },
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+/** A running metrics server, and the port it was given (for port 0). */
+export type MetricsServer = { port: number; close(): Promise<void> };
+
+/**
+ * Serves `registry` at GET /metrics. A port that cannot be bound (taken, or a bad host) is logged as a
+ * warning and resolves undefined: the worker runs its jobs without metrics rather than not at all.
+ */
+export function serveMetrics(
+  registry: Registry,
+  address: { host: string; port: number },
+  log: Logger,
+): Promise<MetricsServer | undefined> {
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== METRICS_PATH) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('The worker serves only GET /metrics.\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: unknown) => {
+        log.warn({ err: error }, 'metrics could not be collected');
+        response.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics could not be collected.\n');
+      },
+    );
+  });
+  return new Promise((resolve) => {
+    server.on('error', (error) => {
+      log.warn(
+        { err: error, host: address.host, port: address.port },
+        `worker metrics are not served (${error.message}); jobs run without them`,
+      );
+      resolve(undefined);
+    });
+    server.listen(address.port, address.host, () => {
+      const { port } = server.address() as AddressInfo;
+      log.info({ host: address.host, port }, 'metrics listening');
+      const close = () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          // Prometheus keeps its connection open between scrapes.
+          server.closeAllConnections();
+        });
+      resolve({ port, close });
+    });
+  });
+}
+
+type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
+
+async function queueCounts(queue: BeeQueue, timeoutMs = 2_000): Promise<QueueCounts | undefined> {
+  // A worker queue's client buffers commands while Redis is away: a scrape must not pile up reads for later.
+  if (!(queue as unknown as { client?: { ready?: boolean } }).client?.ready) return undefined;
+  return withDeadline(queue.checkHealth(), timeoutMs, 'Redis did not report the queue').catch(
+    () => undefined,
+  );
+}
+
+async function readBacklog({ sql, prefix, timeoutMs = 2_000 }: WorkerMetricsSources) {
+  try {
+    return await withDeadline(outboxBacklog(sql, prefix), timeoutMs, 'PostgreSQL did not count the outbox');
+  } catch (error) {
+    // An app without the outbox migration has nothing waiting; any other failure leaves the value unknown.
+    return (error as { code?: string }).code === '42P01' ? 0 : undefined;
+  }
+}

@@ -1,0 +1,184 @@
+import type BeeQueue from 'bee-queue';
+import * as v from 'valibot';
+import { classifyError, fieldErrors } from '../errors.ts';
+import type { JobEnvelope, NamedTask } from './queue.ts';
+import { updateJobRecord } from './records.ts';
+import { clearJobStarts, countJobStart, uncountJobStart } from './starts.ts';
+import type { Enqueue, TaskContext } from './task.ts';
+
+/** A payload that fails its schema: the job fails at once, since retrying cannot fix it. */
+export class InvalidPayloadError extends Error {
+  constructor(
+    task: string,
+    readonly fields: { field: string; message: string }[],
+  ) {
+    super(`${task}: invalid payload: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** Raised into a job's signal when it runs past the task's timeout. */
+export class JobTimeoutError extends Error {
+  constructor(task: string, timeoutMs: number) {
+    super(`${task}: timed out after ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+/**
+ * A job that started more often than its task allows runs without ending, most likely because its run stops
+ * the worker: it fails at once, without running again.
+ */
+export class PoisonJobError extends Error {
+  constructor(task: string, jobId: string, unfinished: number) {
+    super(
+      `${task}: job ${jobId} started ${unfinished} time${unfinished === 1 ? '' : 's'} without finishing ` +
+        '(its run may be what stops the worker); failed without running it again',
+    );
+    this.name = 'PoisonJobError';
+  }
+}
+
+type Services = Pick<TaskContext<unknown>, 'sql' | 'redis' | 'log' | 'config'> & { enqueue: Enqueue };
+
+/** How a job's run ended; `invalid` and `poisoned` jobs are failed without running. */
+export type JobOutcome = 'succeeded' | 'retrying' | 'failed' | 'interrupted' | 'poisoned' | 'invalid';
+
+/** Told how each job ended (the worker's metrics); `seconds` is how long `run` ran, when it did. */
+export type JobObserver = (ended: {
+  task: string;
+  outcome: JobOutcome;
+  attempt: number;
+  seconds?: number;
+}) => void;
+
+/**
+ * Runs one job of a task: validates the payload, runs `run` with a signal that fires at the timeout, and
+ * logs the outcome. The returned promise settles at the timeout even when `run` ignores the signal, so the
+ * queue can retry; the abandoned run is told to stop through its signal.
+ */
+export async function runJob(
+  task: NamedTask,
+  job: BeeQueue.Job<JobEnvelope>,
+  services: Services,
+  stop?: AbortSignal,
+  observe: JobObserver = () => {},
+) {
+  const { name, definition } = task;
+  const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
+  const log = services.log.child({ task: name, jobId: job.id, attempt });
+  const track = (patch: Parameters<typeof updateJobRecord>[2]) =>
+    job.data?.tracked
+      ? updateJobRecord(services.sql, String(job.id), patch).catch((error) => {
+          log.warn({ err: error }, 'could not update the job record');
+        })
+      : Promise.resolve();
+  const parsed = v.safeParse(definition.payload, job.data?.payload);
+  if (!parsed.success) {
+    failForGood(job);
+    const error = new InvalidPayloadError(name, fieldErrors('payload', parsed.issues));
+    log.error({ errors: error.fields }, error.message);
+    await track({ status: 'failed', error: error.message });
+    observe({ task: name, outcome: 'invalid', attempt });
+    throw error;
+  }
+  const jobId = String(job.id);
+  // Without its count a job still runs: the cap is a safety net, not a reason to fail good work.
+  const counting = <T>(work: Promise<T>, fallback: T) =>
+    work.catch((error) => {
+      log.warn({ err: error }, 'could not update the count of starts');
+      return fallback;
+    });
+  const forgetStarts = () => counting(clearJobStarts(services.redis, name, jobId), undefined);
+  const starts = await counting(countJobStart(services.redis, name, jobId), 0);
+  if (starts > definition.retries + 1) {
+    failForGood(job);
+    const error = new PoisonJobError(name, jobId, Math.max(starts - attempt, 1));
+    log.error({ starts }, error.message);
+    await Promise.all([track({ status: 'failed', error: error.message }), forgetStarts()]);
+    observe({ task: name, outcome: 'poisoned', attempt });
+    throw error;
+  }
+  await track({ status: 'active', attempts: attempt, error: null });
+
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new JobTimeoutError(name, definition.timeoutMs)),
+    definition.timeoutMs,
+  );
+  const onStop = () => controller.abort(stop?.reason);
+  stop?.addEventListener('abort', onStop, { once: true });
+  const started = performance.now();
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    const context: TaskContext<unknown> = {
+      ...services,
+      log,
+      payload: parsed.output,
+      jobId: String(job.id),
+      task: name,
+      attempt,
+      signal: controller.signal,
+      progress: async (percent) => {
+        const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+        await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
+      },
+    };
+    const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
+    const durationMs = elapsed(started);
+    log.info({ durationMs, outcome: 'succeeded' }, 'job');
+    observe({ task: name, outcome: 'succeeded', attempt, seconds: durationMs / 1000 });
+    await Promise.all([
+      track({ status: 'succeeded', progress: 100, result: result ?? null }),
+      forgetStarts(),
+    ]);
+    return result;
+  } catch (error) {
+    // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
+    // (a job of a task with no retries would otherwise be lost).
+    const interrupted = stop?.aborted === true && controller.signal.reason === stop.reason;
+    // A database that cannot be reached says nothing about the job: it waits for the store without
+    // spending an attempt, so an outage longer than the retry budget fails no job for good.
+    const storeDown = !interrupted && classifyError(error)?.status === 503;
+    if (interrupted || storeDown) job.options.retries = (job.options.retries ?? 0) + 1;
+    if (storeDown) waitForStore(job);
+    const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
+    const durationMs = elapsed(started);
+    log.warn({ durationMs, outcome, storeDown, err: error }, 'job');
+    observe({ task: name, outcome, attempt, seconds: durationMs / 1000 });
+    if (interrupted || storeDown) {
+      await counting(uncountJobStart(services.redis, name, jobId), undefined);
+    } else if (outcome === 'failed') {
+      failForGood(job);
+      await forgetStarts();
+    }
+    await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: (error as Error).message });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    stop?.removeEventListener('abort', onStop);
+  }
+}
+
+/** At least a second between tries while the store is down, whatever the task's own backoff says. */
+function waitForStore(job: BeeQueue.Job<JobEnvelope>) {
+  const backoff = job.options.backoff as { strategy?: string; delay?: number } | undefined;
+  if (!backoff || backoff.strategy === 'immediate' || (backoff.delay ?? 0) < STORE_RETRY_MS) {
+    job.options.backoff = { strategy: 'fixed', delay: STORE_RETRY_MS };
+  }
+}
+
+const STORE_RETRY_MS = 1_000;
+
+/** No retries left, and when it failed, which bee-queue writes back with the job (see shared/failed-jobs.ts). */
+function failForGood(job: BeeQueue.Job<JobEnvelope>) {
+  job.options.retries = 0;
+  job.options.failedAt = new Date().toISOString();
+}
+
+function elapsed(started: number) {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

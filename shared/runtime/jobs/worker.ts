@@ -1,0 +1,99 @@
+import { Cron } from 'croner';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Sql } from 'postgres';
+import type { Config } from '../config.ts';
+import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
+import { startOutboxRelay } from './relay.ts';
+import { type JobObserver, runJob } from './runner.ts';
+
+export type WorkerOptions = {
+  tasks: NamedTask[];
+  config: Config;
+  sql: Sql;
+  redis: Redis;
+  log: Logger;
+  /** Counts jobs and stalls (see shared/worker-metrics.ts). */
+  metrics?: { jobEnded: JobObserver; jobStalled(task: string): void };
+};
+
+/**
+ * Starts processing every task on its own queue with the task's concurrency, recovers stalled jobs on a
+ * schedule, enqueues scheduled tasks once per tick however many workers run, and relays the outbox (jobs
+ * enqueued inside transactions) onto the queues.
+ */
+export function startWorker(options: WorkerOptions) {
+  const { tasks, config, sql, redis, log, metrics } = options;
+  const queues = createQueues(config, log);
+  const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
+  const stopping = new AbortController();
+  const crons: Cron[] = [];
+  const unknown = [...config.worker.scheduleOverrides.keys()].filter(
+    (name) => !tasks.some((t) => t.name === name),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `TASK_SCHEDULES names tasks that do not exist: ${unknown.join(', ')}; check the names under tasks/`,
+    );
+  }
+
+  for (const task of tasks) {
+    const queue = queues.get(task.name, true);
+    // bee-queue's stall check emits one per job it put back on the queue because its worker stopped beating.
+    if (metrics) queue.on('stalled', () => metrics.jobStalled(task.name));
+    queue.process(task.definition.concurrency, (job) =>
+      runJob(task, job, { sql, redis, log, config, enqueue }, stopping.signal, metrics?.jobEnded),
+    );
+    queue.checkStalledJobs(config.worker.stallIntervalMs).catch((error) => {
+      log.warn({ task: task.name, err: error }, 'stalled-job check failed');
+    });
+    const schedule = config.worker.scheduleOverrides.get(task.name) ?? task.definition.schedule;
+    if (schedule) crons.push(scheduleTask(task, schedule, { redis, log, enqueue }));
+  }
+  const outbox = startOutboxRelay({
+    sql,
+    log,
+    prefix: config.redis.prefix,
+    pollIntervalMs: config.worker.outboxPollIntervalMs,
+    enqueue,
+  });
+  log.info({ tasks: tasks.map((task) => task.name) }, 'worker started');
+
+  return {
+    queues,
+    enqueue,
+    outbox,
+    /** Takes no new jobs, lets running ones finish for up to `timeoutMs`, then tells the rest to stop. */
+    async close(timeoutMs: number) {
+      for (const cron of crons) cron.stop();
+      const cutoff = setTimeout(() => stopping.abort(new Error('worker shutting down')), timeoutMs);
+      // The relay enqueues through these queues: it stops first, so that no pass fails half-way on them.
+      await outbox.close();
+      await queues.close(timeoutMs + 500);
+      clearTimeout(cutoff);
+    },
+  };
+}
+
+/**
+ * The tick is the pattern's own time, not the moment the timer fired, so every worker names it alike.
+ * Each tick claims a Redis key unique to that tick; only the worker that wins it enqueues, and the job id is
+ * the tick too, so even a late duplicate cannot create a second job.
+ */
+function scheduleTask(
+  task: NamedTask,
+  schedule: string,
+  services: { redis: Redis; log: Logger; enqueue: ReturnType<typeof createEnqueue> },
+): Cron {
+  return new Cron(schedule, { protect: true, catch: true }, async (cron: Cron) => {
+    const tick = (cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date()).toISOString();
+    const claimed = await services.redis.set(`schedule:${task.name}:${tick}`, '1', 'PX', 86_400_000, 'NX');
+    if (claimed !== 'OK') return;
+    const { id } = await services.enqueue(
+      task.definition,
+      { scheduledAt: tick },
+      { jobId: `${task.name}@${tick}` },
+    );
+    services.log.info({ task: task.name, jobId: id, tick }, 'scheduled job enqueued');
+  });
+}

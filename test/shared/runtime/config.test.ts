@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '#runtime/config.ts';
+import { testConfig } from '../../support/context.ts';
+
+const minimal = { PG_HOST: 'db', POSTGRES_USER: 'app', POSTGRES_DB: 'app', RD_HOST: 'cache' };
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('parses a minimal environment, filling safe defaults', () => {
+    const config = loadConfig(minimal);
+
+    expect(config.env).toBe('development');
+    expect(config.logLevel).toBe('info');
+    expect(config.postgres).toEqual({
+      host: 'db',
+      port: 5432,
+      user: 'app',
+      password: '',
+      database: 'app',
+      poolMax: 10,
+    });
+    expect(config.redis).toEqual({ host: 'cache', port: 6379, password: undefined, db: 0, prefix: 'app' });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3030, bodyLimitBytes: 1024 * 1024 });
+    expect(config.migrateOnStart).toBe(true);
+  });
+
+  it('turns numbers and flags from strings into values', () => {
+    const config = loadConfig({
+      ...minimal,
+      PG_PORT: '6543',
+      PG_POOL_MAX: '3',
+      MIGRATE_ON_START: '0',
+      RD_DB: '2',
+    });
+
+    expect(config.postgres.port).toBe(6543);
+    expect(config.postgres.poolMax).toBe(3);
+    expect(config.redis.db).toBe(2);
+    expect(config.migrateOnStart).toBe(false);
+  });
+
+  it('reports every bad or missing variable in one ConfigError', () => {
+    const { PG_HOST: _missing, ...rest } = minimal;
+
+    const error = configError({ ...rest, PG_PORT: 'five', AP_PORT: '70000', APP_ENV: 'staging' });
+
+    expect(error.problems).toHaveLength(4);
+    expect(error.message).toMatch(/^Invalid configuration \(4 problems\)/);
+    expect(error.message).toMatch(/PG_HOST: .*\(it is not set\)/);
+    expect(error.message).toContain('PG_PORT: must be a whole number (got "five")');
+    expect(error.message).toContain('AP_PORT: must be between 1 and 65535 (got 70000)');
+    expect(error.message).toContain('APP_ENV: must be development, test or production (got "staging")');
+  });
+
+  it('refuses placeholder secrets in production, naming each', () => {
+    const error = configError({
+      ...minimal,
+      APP_ENV: 'production',
+      POSTGRES_PASSWORD: 'change-me',
+      RD_PASSWORD: '',
+    });
+
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toMatch(/POSTGRES_PASSWORD: must be set to a real secret when APP_ENV=production/);
+    expect(error.message).toMatch(/RD_PASSWORD: must be set to a real secret when APP_ENV=production/);
+  });
+
+  it('treats an empty variable as unset, as compose passes for an unset default', () => {
+    const config = loadConfig({ ...minimal, SMTP_URL: '', AP_PORT: '', RD_PASSWORD: '' });
+    expect(config.mail.smtpUrl).toBeUndefined();
+    expect(config.http.port).toBe(3030);
+    expect(configError({ ...minimal, PG_HOST: '' }).message).toMatch(/PG_HOST: is required/);
+  });
+
+  it("refuses the compose file's local default passwords in production", () => {
+    const error = configError({
+      ...minimal,
+      APP_ENV: 'production',
+      POSTGRES_PASSWORD: 'local-only-password',
+      RD_PASSWORD: 'local-only-password',
+    });
+    expect(error.problems).toHaveLength(2);
+  });
+
+  it('accepts real secrets in production', () => {
+    const config = loadConfig({
+      ...minimal,
+      APP_ENV: 'production',
+      POSTGRES_PASSWORD: 'pg-9f3k',
+      RD_PASSWORD: 'rd-2j8q',
+    });
+
+    expect(config.env).toBe('production');
+    expect(config.redis.password).toBe('rd-2j8q');
+  });
+
+  it('loads the environment the test harness provides', () => {
+    const config = testConfig();
+
+    expect(config.env).toBe('test');
+    expect(config.logLevel).toBe('silent');
+    expect(config.migrateOnStart).toBe(false);
+    expect(config.postgres.database).toMatch(/^test_\d+_[0-9a-f]+$/);
+    expect(config.redis.prefix).toMatch(/^test[0-9a-f]+$/);
+  });
+});

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+import type { Sql } from 'postgres';
+import * as v from 'valibot';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '#runtime/config.ts';
+import { createEnqueue, createQueues, type NamedTask, type Queues } from '#runtime/jobs/queue.ts';
+import { defineTask, type Enqueue, taskRef } from '#runtime/jobs/task.ts';
+import { startWorker } from '#runtime/jobs/worker.ts';
+import { createRedis } from '#runtime/redis.ts';
+import { captureLog } from '../../../support/app.ts';
+import { testConfigOnRedis, testSql } from '../../../support/context.ts';
+import { startRedis, type ThrowawayRedis } from '../../../support/throwaway-servers.ts';
+
+// SCRIPT FLUSH and restarts hit every client of a server, so this file owns its Redis.
+let server: ThrowawayRedis;
+let config: Config;
+let redis: Redis;
+let sql: Sql;
+let queues: Queues;
+let enqueue: Enqueue;
+const workers: ReturnType<typeof startWorker>[] = [];
+
+const Probe = v.object({ key: v.string() });
+const probe: NamedTask = {
+  name: 'probe',
+  definition: defineTask({
+    payload: Probe,
+    retries: 0,
+    run: async ({ payload, redis: client }) => {
+      await client.rpush(`probe:${payload.key}`, 'ran');
+    },
+  }),
+};
+const note = taskRef<{ n: number }>('note', {
+  retries: 0,
+  backoff: { strategy: 'immediate', delayMs: 0 },
+  timeoutMs: 1_000,
+});
+const poll = { timeout: 10_000, interval: 50 };
+// The loader bee-queue requires, holding the SHA of each script it calls.
+const lua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { shas: Record<string, string> };
+
+beforeAll(async () => {
+  server = await startRedis();
+  config = testConfigOnRedis(server, {
+    RD_PREFIX: `bp${randomUUID().slice(0, 8)}`,
+    WORKER_STALL_INTERVAL_MS: '500',
+  });
+  redis = createRedis(config.redis);
+  sql = testSql();
+  queues = createQueues(config, captureLog().log);
+  enqueue = createEnqueue(queues, { timeoutMs: 2_000, tasks: [probe] });
+});
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.close(1_000)));
+});
+afterAll(async () => {
+  await queues?.close(1_000);
+  await Promise.allSettled([redis?.quit(), sql?.end({ timeout: 5 })]);
+  await server?.stop();
+});
+
+function worker() {
+  const { lines, log } = captureLog();
+  const started = startWorker({ tasks: [probe], config, sql, redis, log });
+  workers.push(started);
+  return { ...started, logs: lines };
+}
+
+const scriptErrors = (logs: Record<string, unknown>[]) =>
+  logs.filter((line) => /NOSCRIPT/.test(JSON.stringify(line.err ?? '')));
+
+describe('bee-queue after its Lua scripts are gone from Redis', () => {
+  it('reloads them after SCRIPT FLUSH, so the next enqueue succeeds', async () => {
+    const first = await enqueue(note, { n: 1 });
+    await redis.script('FLUSH');
+    const second = await enqueue(note, { n: 2 });
+    expect(await redis.lrange('q:note:waiting', 0, -1)).toEqual(
+      expect.arrayContaining([first.id, second.id]),
+    );
+    const job = await queues.get('note').getJob(second.id);
+    expect(job.data.payload).toEqual({ n: 2 });
+  });
+
+  it('saves every job of a saveAll batch after SCRIPT FLUSH', async () => {
+    const queue = queues.get('note');
+    const jobs = [queue.createJob({ payload: { n: 3 } }), queue.createJob({ payload: { n: 4 } })];
+    await redis.script('FLUSH');
+    const errors = await queue.saveAll(jobs);
+    expect([...errors.values()]).toEqual([]);
+    const ids = jobs.map((job) => String(job.id));
+    expect(ids.every((id) => /^\d+$/.test(id))).toBe(true);
+    expect(await redis.lrange('q:note:waiting', 0, -1)).toEqual(expect.arrayContaining(ids));
+  });
+
+  it('keeps a worker processing after SCRIPT FLUSH: delayed jobs are raised, stalled checks go on', async () => {
+    const w = worker();
+    const key = randomUUID();
+    await enqueue(probe.definition, { key }, { delayMs: 1_000 });
+    // Only the worker calls scripts from here on: raising the delayed job and its stalled-job checks.
+    await redis.script('FLUSH');
+    await expect.poll(() => redis.lrange(`probe:${key}`, 0, -1), poll).toEqual(['ran']);
+    await redis.script('FLUSH');
+    const stalledCheck = String(lua.shas.checkStalledJobs);
+    await expect
+      .poll(async () => ((await redis.script('EXISTS', stalledCheck)) as number[])[0], poll)
+      .toBe(1);
+    expect(scriptErrors(w.logs)).toEqual([]);
+  });
+
+  it('enqueues again within 5 s of a restarted Redis coming back, and the worker runs the job', async () => {
+    const w = worker();
+    await enqueue(note, { n: 5 });
+    await server.restart();
+    const back = Date.now();
+    let saved: { id: string } | undefined;
+    while (!saved && Date.now() - back < 5_000) {
+      saved = await enqueue(probe.definition, { key: 'after-restart' }).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return undefined;
+      });
+    }
+    expect(saved, 'no enqueue succeeded within 5 s of Redis coming back').toBeDefined();
+    await expect.poll(() => redis.lrange('probe:after-restart', 0, -1), poll).toEqual(['ran']);
+    expect(scriptErrors(w.logs)).toEqual([]);
+  });
+});
