@@ -5,15 +5,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { DiscoveryError, discover } from '#shared/build/discovery.mjs';
-import { beeQueueLuaPlugin, taskReferencePlugin } from '#shared/build/plugins.mjs';
+import { runtimePlugins, taskReferencePlugin } from '#shared/build/plugins.mjs';
 
 const projectRoot = path.dirname(fileURLToPath(import.meta.url));
 /** @param {string} file */
 const shared = (file) => path.join(projectRoot, 'shared', file);
 
 /**
- * @typedef {import('#shared/build/discovery.mjs').Route} Route
- * @typedef {import('#shared/build/discovery.mjs').Task} Task
+ * @typedef {import('#shared/build/discovery.mjs').RouteFile} RouteFile
+ * @typedef {import('#shared/build/discovery.mjs').TaskFile} TaskFile
  * @typedef {import('#shared/build/describe.ts').AppDescription} AppDescription
  */
 
@@ -42,8 +42,8 @@ const common = {
 export async function build({ root: rootOption = projectRoot, outdir, quiet = false } = {}) {
   const root = path.resolve(rootOption);
   outdir = path.resolve(outdir ?? path.join(root, 'dist'));
-  const { routes, tasks } = await discover(root);
-  const description = await describe(root, routes, tasks);
+  const { routes, tasks, appModule } = await discover(root);
+  const description = await describe(root, appModule, routes, tasks);
   if (description.problems.length > 0) throw new DiscoveryError(description.problems);
 
   await rm(outdir, { recursive: true, force: true });
@@ -60,14 +60,14 @@ export async function build({ root: rootOption = projectRoot, outdir, quiet = fa
       plugins,
     });
   const [http, worker] = await Promise.all([
-    bundle('http', httpEntry(routes, description.openapi), [
+    bundle('http', httpEntry(appModule, routes, description.openapi), [
       taskReferencePlugin(tasks, policies, shared('runtime/jobs/task.ts')),
-      beeQueueLuaPlugin(),
+      ...runtimePlugins(),
     ]),
-    bundle('worker', workerEntry(tasks), [beeQueueLuaPlugin()]),
+    bundle('worker', workerEntry(appModule, tasks), runtimePlugins()),
   ]);
 
-  const swaggerUi = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  const swaggerUi = swaggerUiDir();
   await Promise.all([
     writeFile(path.join(outdir, 'openapi.json'), `${JSON.stringify(description.openapi, null, 2)}\n`),
     writeFile(path.join(outdir, 'http.meta.json'), JSON.stringify(http.metafile)),
@@ -85,22 +85,30 @@ export async function build({ root: rootOption = projectRoot, outdir, quiet = fa
   };
 }
 
-/** Loads every handler and task once, in a throwaway bundle, to check its exports and describe the app. */
+/** The swagger-ui-dist package folder, whose files the docs page serves (copied into dist/docs/). */
+export function swaggerUiDir() {
+  return path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+}
+
 /**
+ * Loads the app module and every handler and task once, in a throwaway bundle, to check their exports and
+ * describe the app. The API's title and version default to the app's package.json.
  * @param {string} root
- * @param {Route[]} routes
- * @param {Task[]} tasks
+ * @param {string | undefined} appModule
+ * @param {RouteFile[]} routes
+ * @param {TaskFile[]} tasks
  * @returns {Promise<AppDescription>}
  */
-async function describe(root, routes, tasks) {
-  const pkg = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8'));
+async function describe(root, appModule, routes, tasks) {
+  const pkg = await readPackage(root);
   /** @type {(index: number, fields: object) => string} */
   const entry = (index, fields) => `{ ...${JSON.stringify(fields)}, module: m${index} }`;
   const files = [...routes, ...tasks].map((item) => item.absolute);
   const contents = [
     `import { describeApp } from ${JSON.stringify(shared('build/describe.ts'))};`,
+    appImport(appModule),
     ...files.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`),
-    `export default describeApp({ title: ${JSON.stringify(pkg.description ?? pkg.name)}, version: ${JSON.stringify(pkg.version)},`,
+    `export default describeApp({ app, package: ${JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description })},`,
     `routes: [${routes.map(({ method, path, file }, i) => entry(i, { method, path, file })).join(', ')}],`,
     `tasks: [${tasks.map(({ name, file }, i) => entry(routes.length + i, { name, file })).join(', ')}] });`,
   ].join('\n');
@@ -111,7 +119,7 @@ async function describe(root, routes, tasks) {
       ...common,
       stdin: { contents, resolveDir: root, sourcefile: 'describe-entry.ts', loader: 'ts' },
       outfile,
-      plugins: [beeQueueLuaPlugin()],
+      plugins: runtimePlugins(),
     });
     return (await import(pathToFileURL(outfile).href)).default;
   } finally {
@@ -120,14 +128,33 @@ async function describe(root, routes, tasks) {
 }
 
 /**
- * @param {Route[]} routes
+ * The app module's default export as `app`, or an app that adds nothing when there is none.
+ * @param {string | undefined} appModule
+ */
+function appImport(appModule) {
+  return appModule ? `import app from ${JSON.stringify(appModule)};` : 'const app = {};';
+}
+
+/** @param {string} root */
+async function readPackage(root) {
+  try {
+    return JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+  } catch {
+    return JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8'));
+  }
+}
+
+/**
+ * @param {string | undefined} appModule
+ * @param {RouteFile[]} routes
  * @param {object} openapi
  */
-function httpEntry(routes, openapi) {
+function httpEntry(appModule, routes, openapi) {
   return [
     `import { main } from ${JSON.stringify(shared('runtime/http/main.ts'))};`,
+    appImport(appModule),
     ...routes.map((route, i) => `import h${i} from ${JSON.stringify(route.absolute)};`),
-    'main({ routes: [',
+    'main({ app, routes: [',
     ...routes.map(
       (route, i) =>
         `  { method: ${JSON.stringify(route.method)}, path: ${JSON.stringify(route.path)}, file: ${JSON.stringify(route.file)}, definition: h${i} },`,
@@ -136,17 +163,21 @@ function httpEntry(routes, openapi) {
   ].join('\n');
 }
 
-/** @param {Task[]} tasks */
-function workerEntry(tasks) {
+/**
+ * @param {string | undefined} appModule
+ * @param {TaskFile[]} tasks
+ */
+function workerEntry(appModule, tasks) {
   return [
     `import { main } from ${JSON.stringify(shared('runtime/jobs/main.ts'))};`,
+    appImport(appModule),
     ...tasks.map((task, i) => `import t${i} from ${JSON.stringify(task.absolute)};`),
-    `main([${tasks.map((task, i) => `{ name: ${JSON.stringify(task.name)}, definition: t${i} }`).join(', ')}]);`,
+    `main({ app, tasks: [${tasks.map((task, i) => `{ name: ${JSON.stringify(task.name)}, definition: t${i} }`).join(', ')}] });`,
   ].join('\n');
 }
 
 /**
- * @param {Route[]} routes
+ * @param {RouteFile[]} routes
  * @param {AppDescription['tasks']} tasks
  * @param {string} outdir
  * @param {Record<string, { metafile: import('esbuild').Metafile }>} results

@@ -37,7 +37,7 @@ await runBench(rounds * 2 * sideLimitMs + 120_000, async (tmp) => {
   const ours = await bundle('bench/queue-ours.ts', path.join(tmp, 'queue-ours.mjs'));
   const raw = path.join(projectRoot, 'bench/queue-raw.mjs');
   console.log(
-    `Ours: createEnqueue + startWorker from shared/ (bench/queue-ours.ts, bundled), LOG_LEVEL=${logLevel} (a JSON line per job to a file)`,
+    `Ours: composeRuntime + startWorker from shared/runtime/ (bench/queue-ours.ts, bundled), LOG_LEVEL=${logLevel} (a JSON line per job to a file)`,
   );
   console.log('Baseline: raw bee-queue, Queue#createJob().save() and Queue#process (bench/queue-raw.mjs)\n');
 

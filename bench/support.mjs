@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { beeQueueLuaPlugin } from '#shared/build/plugins.mjs';
+import { runtimePlugins } from '#shared/build/plugins.mjs';
 
 export const projectRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const HOST = '127.0.0.1';
@@ -86,38 +86,35 @@ export async function runBench(limitMs, main) {
 
 /**
  * PostgreSQL and Redis for one run. The servers named by PG_HOST / RD_HOST (with PG_PORT, POSTGRES_USER,
- * POSTGRES_PASSWORD, RD_PORT, RD_PASSWORD) when set, otherwise throwaway ones started here from the same code
- * the tests use (test/support/throwaway-servers.ts, bundled since it is TypeScript). A `scratch` database is
+ * POSTGRES_PASSWORD, RD_PORT, RD_PASSWORD) when set, otherwise throwaway ones, chosen by the code the tests
+ * use (test/support/stores.ts). A `scratch` database is
  * created and dropped; the run's Redis keys share RD_PREFIX and are deleted at the end.
  * @param {string} tmp
  * @param {{ scratch?: boolean }} [options]
  * @returns {Promise<{ env: StoreEnv, where: string }>}
  */
 export async function startStores(tmp, { scratch = false } = {}) {
+  /** @type {typeof import('../test/support/stores.ts')} */
+  const { openStores } = await loadBundled(tmp, 'test/support/stores.ts');
+  const { pg, redis } = await openStores(process.env, (/** @type {() => Promise<unknown>} */ step) =>
+    cleanups.push(step),
+  );
   const env = process.env;
-  const throwaway = env.PG_HOST && env.RD_HOST ? undefined : await loadThrowawayServers(tmp);
-  let pg = {
-    host: env.PG_HOST ?? '',
-    port: Number(env.PG_PORT || 5432),
-    user: env.POSTGRES_USER || 'postgres',
-  };
-  if (!env.PG_HOST && throwaway) {
-    const server = await throwaway.startPostgres();
-    cleanups.push(() => server.stop());
-    pg = server;
-  }
-  let redis = { host: env.RD_HOST ?? '', port: Number(env.RD_PORT || 6379) };
-  if (!env.RD_HOST && throwaway) {
-    const server = await throwaway.startRedis();
-    cleanups.push(() => server.stop());
-    redis = server;
-  }
-  const password = env.PG_HOST ? (env.POSTGRES_PASSWORD ?? '') : '';
-  const redisPassword = env.RD_HOST ? (env.RD_PASSWORD ?? '') : '';
+  const password = pg.password;
+  const redisPassword = redis.password;
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  let database = (env.PG_HOST && env.POSTGRES_DB) || 'postgres';
+  let database = (pg.given && env.POSTGRES_DB) || 'postgres';
   if (scratch) {
-    const admin = postgres({ ...pg, password: password || undefined, database, max: 1, onnotice: () => {} });
+    const { host, port, user } = pg;
+    const admin = postgres({
+      host,
+      port,
+      user,
+      password: password || undefined,
+      database,
+      max: 1,
+      onnotice: () => {},
+    });
     const name = prefix.replace('-', '_');
     await admin`create database ${admin(name)}`;
     cleanups.push(async () => {
@@ -126,10 +123,10 @@ export async function startStores(tmp, { scratch = false } = {}) {
     });
     database = name;
   }
-  if (env.RD_HOST) cleanups.push(() => deleteKeys(redis, redisPassword, prefix));
-  /** @type {(name: string, server: { host: string, port: number }, given: string | undefined) => string} */
-  const where = (name, server, given) =>
-    `${name} ${given ? 'given' : 'throwaway'} at ${server.host}:${server.port}`;
+  if (redis.given) cleanups.push(() => deleteKeys(redis, redisPassword, prefix));
+  /** @type {(name: string, server: { host: string, port: number, given: boolean }) => string} */
+  const where = (name, server) =>
+    `${name} ${server.given ? 'given' : 'throwaway'} at ${server.host}:${server.port}`;
   return {
     env: {
       PG_HOST: pg.host,
@@ -142,13 +139,15 @@ export async function startStores(tmp, { scratch = false } = {}) {
       RD_PASSWORD: redisPassword,
       RD_PREFIX: prefix,
     },
-    where: `${where('PostgreSQL', pg, env.PG_HOST)}, ${where('Redis', redis, env.RD_HOST)}`,
+    where: `${where('PostgreSQL', pg)}, ${where('Redis', redis)}`,
   };
 }
 
 /** A port nobody listens on, from the tests' helper. */
 export async function freePort(/** @type {string} */ tmp) {
-  return (await loadThrowawayServers(tmp)).freePort();
+  /** @type {typeof import('../test/support/throwaway-servers.ts')} */
+  const servers = await loadBundled(tmp, 'test/support/throwaway-servers.ts');
+  return servers.freePort();
 }
 
 /**
@@ -169,7 +168,7 @@ export async function bundle(entry, outfile) {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
-    plugins: [beeQueueLuaPlugin()],
+    plugins: runtimePlugins(),
   });
   return outfile;
 }
@@ -256,16 +255,24 @@ export function count(/** @type {number} */ value) {
   return Math.round(value).toLocaleString('en-US');
 }
 
-/** @type {Promise<typeof import('../test/support/throwaway-servers.ts')> | undefined} */
-let throwawayServers;
+/** @type {Map<string, Promise<any>>} */
+const bundled = new Map();
 
-/** @param {string} tmp */
-function loadThrowawayServers(tmp) {
-  throwawayServers ??= bundle(
-    'test/support/throwaway-servers.ts',
-    path.join(tmp, 'throwaway-servers.mjs'),
-  ).then((file) => import(pathToFileURL(file).href));
-  return throwawayServers;
+/**
+ * A module of the test harness, bundled once a run (it is TypeScript; the bench is not).
+ * @template T
+ * @param {string} tmp
+ * @param {string} entry path from the project root
+ * @returns {Promise<T>}
+ */
+function loadBundled(tmp, entry) {
+  let loaded = bundled.get(entry);
+  if (!loaded) {
+    const outfile = path.join(tmp, `${path.basename(entry, '.ts')}.mjs`);
+    loaded = bundle(entry, outfile).then((file) => import(pathToFileURL(file).href));
+    bundled.set(entry, loaded);
+  }
+  return loaded;
 }
 
 /**

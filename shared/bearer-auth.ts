@@ -1,5 +1,5 @@
-import { HttpError } from './runtime/errors.ts';
-import { defineAuth } from './runtime/http/handler.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { defineAuth } from '#runtime/http/handler.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 /** The caller a valid access token names. */
@@ -12,12 +12,12 @@ export type TokenUser = { id: string; tokenId: string };
 export const bearer = defineAuth<TokenUser>({
   name: 'bearerAuth',
   openapi: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-  async authenticate(request, { keys, config, log }) {
+  async authenticate(request, { keys, settings, log }) {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(
       request.header('authorization') ?? '',
     );
     if (!match?.[1]) throw HttpError.unauthorized('Send an access token: Authorization: Bearer <token>.');
-    const verified = verifyAccessToken(keys, config.auth, match[1]);
+    const verified = verifyAccessToken(keys, settings.auth, match[1]);
     if ('error' in verified) {
       log.info({ reason: verified.error }, 'access token refused');
       throw HttpError.unauthorized('The access token is invalid or has expired.');

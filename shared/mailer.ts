@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { Config } from './runtime/config.ts';
 
 /** One outgoing message; the sender is MAIL_FROM. */
 export type MailMessage = { to: string; subject: string; text: string; html: string };
 
-/** Sends mail; resolves once the server (or the log) has taken the message. */
-export type Mailer = { send(message: MailMessage): Promise<{ messageId: string }> };
+/** SMTP_URL (unset: mail is logged, not sent) and MAIL_FROM. */
+export type MailSettings = { smtpUrl?: string; from: string };
+
+/**
+ * Sends mail; resolves once the server (or the log) has taken the message. `log` is the caller's (a job's),
+ * so that the mail's log line carries its bindings; the mailer's own logger otherwise.
+ */
+export type Mailer = { send(message: MailMessage, log?: Logger): Promise<{ messageId: string }> };
 
 // Bounded well inside a task's timeout, so a stalled server fails the attempt instead of holding it for
 // nodemailer's defaults (minutes).
@@ -18,14 +23,13 @@ const transports = new Map<string, Transporter>();
 /**
  * The mailer for `config`: SMTP through nodemailer when SMTP_URL is set, otherwise one that logs who the
  * message is for and its subject (never its body) and makes up a message id. The SMTP transport is created
- * on first use and kept for the process, one per URL; the logger is the caller's, so log lines carry its
- * bindings (task, job id).
+ * on first use and kept for the process, one per URL.
  */
-export function createMailer(config: Config['mail'], log: Logger): Mailer {
+export function createMailer(config: MailSettings, processLog: Logger): Mailer {
   const { smtpUrl, from } = config;
   if (!smtpUrl) {
     return {
-      async send(message) {
+      async send(message, log = processLog) {
         const messageId = `<${randomUUID()}@${domainOf(from)}>`;
         log.info(
           { to: message.to, subject: message.subject, messageId },
@@ -36,7 +40,7 @@ export function createMailer(config: Config['mail'], log: Logger): Mailer {
     };
   }
   return {
-    async send(message) {
+    async send(message, log = processLog) {
       const info = await transportFor(smtpUrl).sendMail({ from, ...message });
       log.info({ to: message.to, subject: message.subject, messageId: info.messageId }, 'mail sent');
       return { messageId: info.messageId };

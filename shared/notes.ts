@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import type { Queryable } from '#runtime/db.ts';
 
 const EXAMPLE_ID = '0f8e4b1e-4a3c-4d2b-9f61-2c7d5e8a9b10';
 
@@ -97,4 +98,28 @@ export function toNote(row: NoteRow): NoteView {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
+}
+
+/** Where a newest-first page of notes ends: its last note's created_at, to the microsecond, and id. */
+export type NotePosition = { createdAt: string; id: string };
+
+/**
+ * One newest-first page of a user's notes after `after` (keyset: notes written meanwhile never shift a page),
+ * each with its position. The position goes to and from Postgres as text: a JavaScript Date (what postgres.js
+ * makes of a timestamptz) would lose the microseconds and skip or repeat notes.
+ */
+export function notesPage(
+  sql: Queryable,
+  page: { userId: string; limit: number; after?: NotePosition; tag?: string },
+) {
+  const { after, tag } = page;
+  return sql<(NoteRow & { position: string })[]>`
+    select ${sql(noteColumns)},
+      to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
+    from notes
+    where user_id = ${page.userId}
+      ${tag === undefined ? sql`` : sql`and tags @> array[${tag}]::text[]`}
+      ${after ? sql`and (created_at, id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)` : sql``}
+    order by created_at desc, id desc
+    limit ${page.limit}`;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { AppSettings } from '#runtime/app.ts';
+import type { Queryable } from '#runtime/db.ts';
 import type { Keyring } from './keys.ts';
-import type { Config } from './runtime/config.ts';
-import type { Queryable } from './runtime/db.ts';
 import { signAccessToken } from './tokens.ts';
 
 /** What a client is given at login and refresh. */
@@ -14,7 +14,7 @@ export type TokenPair = { accessToken: string; refreshToken: string; tokenType: 
 export async function issueTokenPair(
   sql: Queryable,
   keys: Keyring,
-  config: Config,
+  settings: AppSettings,
   userId: string,
   familyId: string = randomUUID(),
 ): Promise<TokenPair> {
@@ -22,17 +22,17 @@ export async function issueTokenPair(
   await sql`
     insert into refresh_tokens (family_id, user_id, token_hash, expires_at)
     values (${familyId}, ${userId}, ${hashToken(refreshToken)},
-            now() + make_interval(secs => ${config.auth.refreshTokenTtlSeconds}))`;
+            now() + make_interval(secs => ${settings.auth.refreshTokenTtlSeconds}))`;
   const { token } = signAccessToken(
     keys,
-    { ...config.auth, ttlSeconds: config.auth.accessTokenTtlSeconds },
+    { ...settings.auth, ttlSeconds: settings.auth.accessTokenTtlSeconds },
     userId,
   );
   return {
     accessToken: token,
     refreshToken,
     tokenType: 'Bearer',
-    expiresIn: config.auth.accessTokenTtlSeconds,
+    expiresIn: settings.auth.accessTokenTtlSeconds,
   };
 }
 

@@ -1,20 +1,8 @@
--- Background work a client can watch at GET /jobs/{id}.
-create table jobs (
-  id uuid primary key,
-  user_id uuid references users (id) on delete cascade,
-  task text not null,
-  status text not null default 'queued'
-    check (status in ('queued', 'active', 'retrying', 'succeeded', 'failed')),
-  progress integer not null default 0 check (progress between 0 and 100),
-  attempts integer not null default 0,
-  result jsonb,
-  error text,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
-);
-create index jobs_user_idx on jobs (user_id);
+-- supersedes 914abac37f28a1894d139a30123c758d284d4b1e1ed9a28008c22a0a91c19579
+-- (the version that also created the jobs table, which the runtime now owns: shared/runtime/sql/)
 
--- An export shares its job's id; its file is written once, so a retried job rewrites the same row.
+-- An export shares its job's id; its file is written once, so a retried job rewrites the same row. It goes
+-- when the runtime purges its finished job.
 create table exports (
   id uuid primary key references jobs (id) on delete cascade,
   user_id uuid not null references users (id) on delete cascade,

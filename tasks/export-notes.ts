@@ -1,23 +1,17 @@
 import type { Sql } from 'postgres';
 import * as v from 'valibot';
 import { defineTask } from '#runtime/jobs/task.ts';
-import { type NoteRow, toNote } from '#shared/notes.ts';
+import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, noteLine } from '#shared/note-files.ts';
+import { type NotePosition, notesPage } from '#shared/notes.ts';
 
 const BATCH_SIZE = 500;
 
-const FORMATS = {
-  ndjson: { contentType: 'application/x-ndjson', extension: 'ndjson' },
-  csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
-} as const;
-
 type ExportRow = {
   user_id: string;
-  format: keyof typeof FORMATS;
+  format: ExportFormat;
   created_at: Date;
   completed_at: Date | null;
 };
-/** created_at as Postgres prints it, for the keyset cursor. */
-type CursorRow = NoteRow & { cursor_at: string };
 
 export default defineTask({
   description:
@@ -44,31 +38,23 @@ export default defineTask({
     // A retry after the file was stored (the crash came before the job record said so) keeps that file.
     if (exported.completed_at) return { url };
 
-    const format = FORMATS[exported.format];
-    const chunks: string[] = [exported.format === 'csv' ? csvHeader() : ''];
+    const format = EXPORT_FORMATS[exported.format];
+    const chunks: string[] = [exported.format === 'csv' ? CSV_HEADER : ''];
     // One snapshot for the count and every batch, so notes written meanwhile cannot skew either.
     await sql.begin('isolation level repeatable read read only', async (tx) => {
       const [counted] = await tx<{ total: number }[]>`
         select count(*)::int as total from notes where user_id = ${exported.user_id}`;
       const total = counted?.total ?? 0;
       let done = 0;
-      let cursor: { at: string; id: string } | undefined;
+      let after: NotePosition | undefined;
       while (done < total) {
         signal.throwIfAborted();
-        const batch = await tx<CursorRow[]>`
-          select id, title, body, tags, created_at, updated_at, created_at::text as cursor_at
-          from notes
-          where user_id = ${exported.user_id}
-            ${cursor ? tx`and (created_at, id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)` : tx``}
-          order by created_at desc, id desc
-          limit ${BATCH_SIZE}`;
+        const batch = await notesPage(tx, { userId: exported.user_id, limit: BATCH_SIZE, after });
         const last = batch.at(-1);
         if (!last) break;
-        for (const note of batch) chunks.push(exported.format === 'csv' ? csvLine(note) : ndjsonLine(note));
+        for (const note of batch) chunks.push(noteLine(exported.format, note));
         done += batch.length;
-        // Sent back as text: a Date (or a timestamptz parameter, which postgres.js turns into one) drops the
-        // microseconds, and the cursor would skip or repeat notes.
-        cursor = { at: last.cursor_at, id: last.id };
+        after = { createdAt: last.position, id: last.id };
         // 100 waits for the file to be stored.
         await progress(Math.min(99, (done / total) * 100));
       }
@@ -101,28 +87,4 @@ async function readExport(sql: Sql, id: string): Promise<ExportRow> {
     select user_id, format, created_at, completed_at from exports where id = ${id}`;
   if (!row) throw new Error(`export ${id} is not visible yet; retrying`);
   return row;
-}
-
-function ndjsonLine(note: NoteRow): string {
-  return `${JSON.stringify(toNote(note))}\n`;
-}
-
-function csvHeader(): string {
-  return 'id,title,body,tags,createdAt,updatedAt\r\n';
-}
-
-/** RFC 4180: CRLF line ends; a cell holding a comma, quote or line break is quoted, its quotes doubled. */
-function csvLine(note: NoteRow): string {
-  const view = toNote(note);
-  const cells = [view.id, view.title, view.body, view.tags.join(';'), view.createdAt, view.updatedAt];
-  return `${cells.map(csvCell).join(',')}\r\n`;
-}
-
-/**
- * A spreadsheet runs a cell starting with = + - @ (or a tab or carriage return, per OWASP) as a formula,
- * so such a cell gets a leading single quote: the file then opens as text, at the cost of that one character.
- */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -1,6 +1,5 @@
 import * as v from 'valibot';
 import { defineTask } from '#runtime/jobs/task.ts';
-import { createMailer } from '#shared/mailer.ts';
 
 const KIND = 'welcome';
 
@@ -18,7 +17,7 @@ export default defineTask({
   backoff: { strategy: 'exponential', delayMs: 2_000 },
   timeoutMs: 30_000,
   concurrency: 4,
-  async run({ payload, sql, config, log, attempt }) {
+  async run({ payload, sql, mailer, log, attempt }) {
     const [user] = await sql<{ email: string; name: string | null }[]>`
       select email, name from users where id = ${payload.userId}`;
     if (!user && attempt === 1) {
@@ -49,7 +48,7 @@ export default defineTask({
         log.info({ messageId: claim.message_id }, 'welcome email already sent');
         return { sent: false, reason: 'already sent', messageId: claim.message_id };
       }
-      const { messageId } = await createMailer(config.mail, log).send(welcome(user));
+      const { messageId } = await mailer.send(welcome(user), log);
       await tx`
         update sent_emails set status = 'sent', message_id = ${messageId}, sent_at = now()
         where user_id = ${payload.userId} and kind = ${KIND}`;

@@ -22,11 +22,11 @@ export default defineHandler({
     401: { description: 'The email or password is wrong (the same answer for both)' },
     429: { description: 'Too many tries; wait Retry-After seconds' },
   },
-  async handle({ body, sql, redis, keys, config, clientIp }) {
+  async handle({ body, sql, redis, keys, settings, clientIp }) {
     const limit = await takeAttempt(
       redis,
       `login:${body.email}:${clientIp}`,
-      config.auth.loginAttemptsPerMinute,
+      settings.auth.loginAttemptsPerMinute,
       60,
     );
     if (!limit.allowed) throw HttpError.tooManyRequests(limit.retryAfterSeconds);
@@ -34,10 +34,10 @@ export default defineHandler({
     const [user] = await sql<{ id: string; password_hash: string }[]>`
       select id, password_hash from users where lower(email) = ${body.email}`;
     // An unknown email still costs one hash check, so the answer's timing does not reveal which accounts exist.
-    const stored = user?.password_hash ?? (await decoyHash(config.auth.scrypt));
+    const stored = user?.password_hash ?? (await decoyHash(settings.auth.scrypt));
     const matches = await verifyPassword(body.password, stored);
     if (!user || !matches) throw HttpError.unauthorized(WRONG);
-    return issueTokenPair(sql, keys, config, user.id);
+    return issueTokenPair(sql, keys, settings, user.id);
   },
 });
 

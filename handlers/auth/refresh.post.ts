@@ -13,11 +13,11 @@ export default defineHandler({
     200: TokenPairView,
     401: { description: 'The refresh token is unknown, spent, revoked or expired' },
   },
-  async handle({ body, sql, keys, config, log }) {
+  async handle({ body, sql, keys, settings, log }) {
     const spent = await sql.begin(async (tx) => {
       const outcome = await spendRefreshToken(tx, body.refreshToken);
       if ('refused' in outcome) return outcome;
-      return { pair: await issueTokenPair(tx, keys, config, outcome.userId, outcome.familyId) };
+      return { pair: await issueTokenPair(tx, keys, settings, outcome.userId, outcome.familyId) };
     });
     if ('refused' in spent) {
       log.info({ reason: spent.refused }, 'refresh token refused');

@@ -21,8 +21,8 @@ export default defineHandler({
     201: UserView,
     409: { description: 'An account with this email exists' },
   },
-  async handle({ body, sql, config, enqueue }) {
-    const passwordHash = await hashPassword(body.password, config.auth.scrypt);
+  async handle({ body, sql, settings, enqueue }) {
+    const passwordHash = await hashPassword(body.password, settings.auth.scrypt);
     // The welcome goes through the outbox in the same transaction: the account and its email commit together,
     // even while Redis is down, and the relay enqueues the job once the account is committed.
     const user = await sql.begin(async (tx) => {

@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import { HttpError } from '#runtime/errors.ts';
 import { defineHandler } from '#runtime/http/handler.ts';
-import { readJobRecord } from '#runtime/jobs/records.ts';
+import { JOB_STATES, readJobRecord } from '#runtime/jobs/records.ts';
 import { bearer } from '#shared/bearer-auth.ts';
 
 const JobView = v.pipe(
   v.object({
     id: v.pipe(v.string(), v.uuid()),
     task: v.pipe(v.string(), v.description('The task doing the work, e.g. export-notes.')),
-    status: v.picklist(['queued', 'active', 'retrying', 'succeeded', 'failed']),
+    status: v.picklist(JOB_STATES),
     progress: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100)),
     result: v.optional(v.pipe(v.unknown(), v.description('What the task returned, once it succeeded.'))),
     error: v.optional(v.pipe(v.string(), v.description('Why the last attempt failed.'))),

@@ -1,9 +1,7 @@
 import * as v from 'valibot';
 import { defineHandler } from '#runtime/http/handler.ts';
 import { bearer } from '#shared/bearer-auth.ts';
-import { Note, type NoteRow, noteColumns, toNote } from '#shared/notes.ts';
-
-type Position = { createdAt: string; id: string };
+import { Note, type NotePosition, notesPage, toNote } from '#shared/notes.ts';
 
 const CURSOR_EXAMPLE =
   'MjAyNi0wMy0xNFQwOToyNjo1My41ODkxMjNaLDBmOGU0YjFlLTRhM2MtNGQyYi05ZjYxLTJjN2Q1ZThhOWIxMA';
@@ -65,18 +63,13 @@ export default defineHandler({
     ),
   },
   async handle({ query, user, sql }) {
-    const after = query.cursor;
-    // The cursor keeps created_at to the microsecond, and goes to Postgres as text: through a JavaScript Date
-    // (what postgres.js makes of a timestamptz parameter) it would lose the microseconds and skip notes.
-    const rows = await sql<(NoteRow & { position: string })[]>`
-      select ${sql(noteColumns)},
-        to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
-      from notes
-      where user_id = ${user.id}
-        ${query.tag === undefined ? sql`` : sql`and tags @> array[${query.tag}]::text[]`}
-        ${after ? sql`and (created_at, id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)` : sql``}
-      order by created_at desc, id desc
-      limit ${query.limit + 1}`;
+    // One more than the page holds: whether it comes back says if there is a next page.
+    const rows = await notesPage(sql, {
+      userId: user.id,
+      limit: query.limit + 1,
+      after: query.cursor,
+      tag: query.tag,
+    });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -87,14 +80,14 @@ export default defineHandler({
   },
 });
 
-function encodeCursor(position: Position): string {
+function encodeCursor(position: NotePosition): string {
   return Buffer.from(`${position.createdAt},${position.id}`).toString('base64url');
 }
 
 const POSITION =
   /^([1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z,[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
 
-function decodeCursor(cursor: string): Position | undefined {
+function decodeCursor(cursor: string): NotePosition | undefined {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = POSITION.exec(text);
   // Only what encodeCursor gives back is a cursor: this also refuses padding and stray characters.
@@ -105,7 +98,7 @@ function decodeCursor(cursor: string): Position | undefined {
   return position(text);
 }
 
-function position(text: string): Position {
+function position(text: string): NotePosition {
   const [createdAt, id] = text.split(',') as [string, string];
   return { createdAt, id };
 }

@@ -37,7 +37,7 @@ export default defineHandler({
     const answer = await idempotent(
       sql,
       // The route is part of the request, so that a key reused on another route is refused, not replayed.
-      { userId: user.id, key: headers['idempotency-key'], request: { route: 'POST /notes', body } },
+      { owner: user.id, key: headers['idempotency-key'], request: { route: 'POST /notes', body } },
       async (tx) => {
         const [row] = await tx<NoteRow[]>`
           insert into notes (user_id, title, body, tags)

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { AppModule } from '../runtime/app.ts';
 import type { AnyHandler } from '../runtime/http/handler.ts';
 import { type JobPolicy, jobPolicy, type TaskDefinition } from '../runtime/jobs/task.ts';
 import { openApiDocument } from './openapi.ts';
@@ -19,12 +20,13 @@ export type AppDescription = {
  * Runs inside a throwaway bundle at build time, so mistakes surface then, each naming its file.
  */
 export function describeApp(input: {
-  title: string;
-  version: string;
+  app: unknown;
+  package: { name?: string; version?: string; description?: string };
   routes: LoadedRoute[];
   tasks: LoadedTask[];
 }): AppDescription {
-  const problems: string[] = [];
+  const problems: string[] = [...appProblems(input.app)];
+  const api = (input.app as AppModule | undefined)?.api ?? {};
   const routes = [];
   for (const route of input.routes) {
     const definition = route.module.default as AnyHandler | undefined;
@@ -60,7 +62,14 @@ export function describeApp(input: {
     // The document's own checks (params not in the path, clashing templates) name their files too, so they
     // belong in the same list rather than escaping as a stack trace.
     try {
-      openapi = openApiDocument({ ...input, routes, tasks });
+      openapi = openApiDocument({
+        title: api.title ?? input.package.name ?? 'API',
+        version: api.version ?? input.package.version ?? '0.0.0',
+        description: api.description ?? input.package.description,
+        servers: api.servers,
+        routes,
+        tasks,
+      });
     } catch (error) {
       problems.push((error as Error).message);
     }
@@ -77,6 +86,24 @@ export function describeApp(input: {
       concurrency: definition.concurrency,
     })),
   };
+}
+
+/** The app module (shared/app.ts) default-exports defineApp({ settings?, services?, api? }). */
+function appProblems(app: unknown): string[] {
+  const module = app as Record<string, unknown> | undefined;
+  const where = 'shared/app.ts';
+  if (typeof module !== 'object' || module === null) {
+    return [`${where}: the default export must be defineApp({ settings, services, api })`];
+  }
+  const problems: string[] = [];
+  const settings = module.settings as { kind?: unknown } | undefined;
+  if (settings !== undefined && settings?.kind !== 'schema') {
+    problems.push(`${where}: settings must be a valibot schema of the environment, e.g. v.object({ ... })`);
+  }
+  if (module.services !== undefined && typeof module.services !== 'function') {
+    problems.push(`${where}: services must be a function returning the app's services`);
+  }
+  return problems;
 }
 
 function policyProblems(file: string, task: TaskDefinition): string[] {

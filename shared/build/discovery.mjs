@@ -1,5 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { HTTP_METHODS } from '../runtime/http/methods.mjs';
 
 /** Thrown when handler or task files cannot become routes or tasks; lists every problem found. */
 export class DiscoveryError extends Error {
@@ -13,7 +14,8 @@ export class DiscoveryError extends Error {
   }
 }
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+/** @type {readonly string[]} */
+const METHODS = HTTP_METHODS;
 const STATIC_SEGMENT = /^[a-z0-9][a-z0-9._~-]*$|^\.well-known$/;
 const PARAM_SEGMENT = /^\[([a-zA-Z][a-zA-Z0-9_]*)\]$/;
 const REST_SEGMENT = /^\[\.\.\.([a-zA-Z][a-zA-Z0-9_]*)\]$/;
@@ -22,28 +24,35 @@ const CODE_EXTENSIONS = /\.(js|mjs|cjs|jsx|tsx|mts|cts)$/;
 const TEST_FILE = /\.(test|spec)\.ts$/;
 
 /**
- * @typedef {{ method: string, path: string, file: string, absolute: string }} Route
- * @typedef {{ name: string, file: string, absolute: string }} Task
+ * @typedef {{ method: string, path: string, file: string, absolute: string }} RouteFile a handler file and
+ *   the route its name says
+ * @typedef {{ name: string, file: string, absolute: string }} TaskFile a task file and its name
  */
+
+/** Where an app declares its settings, services and API info; optional. */
+export const APP_MODULE = 'shared/app.ts';
+
+/** Task names the runtime's own tasks use (runtime/purge): an app's tasks/runtime/ would clash with them. */
+const RESERVED_TASK_FOLDER = 'runtime';
 
 /**
  * Lists the routes under `<root>/handlers` and the tasks under `<root>/tasks`, sorted, skipping tests
- * and `_`-prefixed helpers. Throws a DiscoveryError naming each file that does not parse and each pair
- * of files that claim one route.
+ * and `_`-prefixed helpers, and finds the app module. Throws a DiscoveryError naming each file that does
+ * not parse and each pair of files that claim one route.
  * @param {string} root
- * @returns {Promise<{ routes: Route[], tasks: Task[] }>}
+ * @returns {Promise<{ routes: RouteFile[], tasks: TaskFile[], appModule: string | undefined }>}
  */
 export async function discover(root) {
   /** @type {string[]} */
   const problems = [];
-  /** @type {Route[]} */
+  /** @type {RouteFile[]} */
   const routes = [];
   for (const file of await listSources(root, 'handlers', problems)) {
     const route = routeOf(file);
     if (typeof route === 'string') problems.push(route);
     else routes.push({ ...route, file, absolute: path.join(root, file) });
   }
-  /** @type {Task[]} */
+  /** @type {TaskFile[]} */
   const tasks = [];
   for (const file of await listSources(root, 'tasks', problems)) {
     const name = taskNameOf(file);
@@ -58,7 +67,12 @@ export async function discover(root) {
       METHODS.indexOf(a.method.toLowerCase()) - METHODS.indexOf(b.method.toLowerCase()),
   );
   tasks.sort((a, b) => compare(a.name, b.name));
-  return { routes, tasks };
+  const appModule = path.join(root, APP_MODULE);
+  const hasApp = await access(appModule).then(
+    () => true,
+    () => false,
+  );
+  return { routes, tasks, appModule: hasApp ? appModule : undefined };
 }
 
 /**
@@ -103,20 +117,23 @@ export function taskNameOf(file) {
   if (!file.endsWith('.ts') || !name.split('/').every((part) => TASK_SEGMENT.test(part))) {
     return `!${file}: a task file is named in kebab-case, e.g. tasks/send-welcome-email.ts (lowercase letters, digits, -)`;
   }
+  if (name.split('/')[0] === RESERVED_TASK_FOLDER && name.includes('/')) {
+    return `!${file}: tasks/${RESERVED_TASK_FOLDER}/ is where the runtime's own tasks are named; move the file to another folder`;
+  }
   return name;
 }
 
 /**
- * Code-unit order: localeCompare would follow the machine's locale (under cs_CZ "/chat" sorts after "/help"),
+ * Code-unit order, for everything the build sorts: localeCompare would follow the machine's locale (under cs_CZ "/chat" sorts after "/help"),
  * and the build's output must not depend on where it runs.
  * @param {string} a
  * @param {string} b
  */
-function compare(a, b) {
+export function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** @param {Route[]} routes */
+/** @param {RouteFile[]} routes */
 function clashes(routes) {
   const seen = new Map();
   const problems = [];

@@ -1,21 +1,23 @@
 import type * as v from 'valibot';
-import type { AnyHandler } from '../runtime/http/handler.ts';
-import type { TaskDefinition } from '../runtime/jobs/task.ts';
+import type { ApiInfo } from '../runtime/app.ts';
+import type { Route } from '../runtime/http/app.ts';
+import { HTTP_METHODS } from '../runtime/http/methods.mjs';
+import type { NamedTask } from '../runtime/jobs/queue.ts';
+import { compare } from './discovery.mjs';
 import { type Convert, type Json, jsonSchemaConverter, sameJson } from './json-schema.ts';
 import { describeResponses, problemSchemas } from './openapi-responses.ts';
 
-type Route = OpenApiInput['routes'][number] & { template: string; pathNames: string[] };
+type TemplatedRoute = Route & { template: string; pathNames: string[] };
 
-/** What the build knows about the app: every route with its file, and every task. */
-export type OpenApiInput = {
-  title: string;
-  version: string;
-  routes: Array<{ method: string; path: string; file: string; definition: AnyHandler }>;
-  tasks: Array<{ name: string; definition: TaskDefinition }>;
-};
+/** What the build knows about the app: its API's info, every route with its file, and every task. */
+export type OpenApiInput = Required<Pick<ApiInfo, 'title' | 'version'>> &
+  Pick<ApiInfo, 'description' | 'servers'> & {
+    routes: Route[];
+    tasks: NamedTask[];
+  };
 
-// OpenAPI's order for the operations of a path item, kept in the output.
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+// The order of a path item's operations in the output.
+const METHODS: readonly string[] = HTTP_METHODS;
 
 /**
  * Builds the OpenAPI 3.1 document of the app, with the task contract under `x-tasks`. The output depends
@@ -30,7 +32,7 @@ export function openApiDocument(input: OpenApiInput): Json {
   const operationIds = new Set<string>();
   const tags = new Set<string>();
 
-  const routes: Route[] = input.routes
+  const routes: TemplatedRoute[] = input.routes
     .map((route) => ({
       ...route,
       method: route.method.toLowerCase(),
@@ -87,7 +89,8 @@ export function openApiDocument(input: OpenApiInput): Json {
 
   return withoutUndefined({
     openapi: '3.1.0',
-    info: { title: input.title, version: input.version },
+    info: withoutUndefined({ title: input.title, version: input.version, description: input.description }),
+    servers: input.servers,
     tags: tags.size > 0 ? [...tags].sort(compare).map((name) => ({ name })) : undefined,
     paths,
     components: withoutUndefined({
@@ -98,7 +101,7 @@ export function openApiDocument(input: OpenApiInput): Json {
   });
 }
 
-function describeOperation(route: Route, id: string, convert: Convert): Json {
+function describeOperation(route: TemplatedRoute, id: string, convert: Convert): Json {
   const { definition: d, file } = route;
   const context = pascal(id);
   const input = (schema: v.GenericSchema | undefined, part: string) =>
@@ -126,7 +129,7 @@ function describeOperation(route: Route, id: string, convert: Convert): Json {
   });
 }
 
-function pathParameters(route: Route, json: Json | undefined): Json[] {
+function pathParameters(route: TemplatedRoute, json: Json | undefined): Json[] {
   const properties = (json?.properties ?? {}) as Record<string, Json>;
   const extra = Object.keys(properties).filter((name) => !route.pathNames.includes(name));
   if (extra.length > 0) throw new Error(`${route.file}: params ${extra.join(', ')} are not in ${route.path}`);
@@ -190,8 +193,4 @@ function withoutUndefined(object: Json): Json {
 
 function sortKeys<T>(object: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(object).sort(([a], [b]) => compare(a, b)));
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

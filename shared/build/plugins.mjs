@@ -25,11 +25,37 @@ export function beeQueueLuaPlugin() {
 }
 
 /**
+ * `import text from './file.sql?raw'` gives the file's text, as vitest does natively: the runtime's migrations
+ * are carried inside the bundles this way.
+ * @returns {import('esbuild').Plugin}
+ */
+export function rawTextPlugin() {
+  return {
+    name: 'raw-text',
+    setup(build) {
+      build.onResolve({ filter: /\?raw$/ }, (args) => ({
+        path: path.resolve(args.resolveDir, args.path.slice(0, -'?raw'.length)),
+        namespace: 'raw-text',
+      }));
+      build.onLoad({ filter: /.*/, namespace: 'raw-text' }, async (args) => ({
+        contents: await readFile(args.path, 'utf8'),
+        loader: 'text',
+      }));
+    },
+  };
+}
+
+/** The plugins every bundle of runtime code needs. */
+export function runtimePlugins() {
+  return [beeQueueLuaPlugin(), rawTextPlugin()];
+}
+
+/**
  * In the HTTP bundle, a task module becomes a light reference (its name and queue policy): a handler can
  * enqueue it, and none of the task's code is carried.
  * @param {{ name: string, absolute: string }[]} tasks
  * @param {Map<string, import('../runtime/jobs/task.ts').JobPolicy>} policies by task name
- * @param {string} taskModule absolute path of shared/task.ts
+ * @param {string} taskModule absolute path of shared/runtime/jobs/task.ts
  * @returns {import('esbuild').Plugin}
  */
 export function taskReferencePlugin(tasks, policies, taskModule) {

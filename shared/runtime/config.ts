@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import type { AppSettings } from './app.ts';
+import { flag, isPlaceholderSecret, port, required, wholeNumber } from './env-fields.ts';
 
 /** Raised when the environment cannot be turned into a valid configuration; lists every problem at once. */
 export class ConfigError extends Error {
@@ -10,45 +12,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const PLACEHOLDER_SECRETS = new Set([
-  '',
-  'change-me',
-  'changeme',
-  'password',
-  'postgres',
-  'secret',
-  'example',
-  'local-only-password',
-]);
-
-const port = (fallback: number) =>
-  v.pipe(
-    v.optional(v.string(), String(fallback)),
-    v.regex(/^\d+$/, 'must be a whole number'),
-    v.transform(Number),
-    v.integer(),
-    v.minValue(1, 'must be between 1 and 65535'),
-    v.maxValue(65535, 'must be between 1 and 65535'),
-  );
-
-const wholeNumber = (fallback: number, min: number, max: number) =>
-  v.pipe(
-    v.optional(v.string(), String(fallback)),
-    v.regex(/^\d+$/, 'must be a whole number'),
-    v.transform(Number),
-    v.minValue(min, `must be at least ${min}`),
-    v.maxValue(max, `must be at most ${max}`),
-  );
-
-const flag = (fallback: boolean) =>
-  v.pipe(
-    v.optional(v.picklist(['true', 'false', '1', '0'], 'must be true or false'), fallback ? 'true' : 'false'),
-    v.transform((value) => value === 'true' || value === '1'),
-  );
-
-const required = (what: string) =>
-  v.pipe(v.string(`is required: ${what}`), v.minLength(1, `is required: ${what}`));
 
 const EnvSchema = v.object({
   APP_ENV: v.optional(
@@ -92,36 +55,43 @@ const EnvSchema = v.object({
       'must look like task-name=cron;other-task=cron',
     ),
   ),
-  KEYS_DIR: v.optional(v.string()),
-  JWT_ISSUER: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit'),
-  JWT_AUDIENCE: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit-api'),
-  ACCESS_TOKEN_TTL_SECONDS: wholeNumber(900, 60, 86_400),
-  REFRESH_TOKEN_TTL_SECONDS: wholeNumber(30 * 86_400, 300, 365 * 86_400),
-  PASSWORD_SCRYPT_N: v.pipe(
-    wholeNumber(2 ** 17, 2 ** 10, 2 ** 20),
-    v.check((n) => (n & (n - 1)) === 0, 'must be a power of two, e.g. 131072'),
-  ),
-  LOGIN_ATTEMPTS_PER_MINUTE: wholeNumber(5, 1, 1_000),
   TRUST_PROXY: flag(false),
-  SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
-  MAIL_FROM: v.optional(v.string(), 'handler-kit <no-reply@localhost>'),
 });
 
 type Env = v.InferOutput<typeof EnvSchema>;
 
-/** The whole runtime configuration, typed and validated. */
-export type Config = ReturnType<typeof shapeConfig>;
+/**
+ * An app's own settings: a valibot schema over the same environment (every variable a string, an empty one
+ * left out), whose output handlers and tasks see as `settings`. Its problems are listed with the runtime's.
+ */
+export type SettingsSchema = v.GenericSchema<unknown, unknown>;
 
-/** Parses the environment once; throws a ConfigError naming every bad or missing variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** The runtime's configuration, typed and validated, with the app's settings beside it. */
+export type Config = ReturnType<typeof shapeConfig> & { settings: AppSettings };
+
+/**
+ * Parses the environment once, for the runtime and, with `settings`, for the app; throws one ConfigError
+ * naming every bad or missing variable of both.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  settings?: SettingsSchema,
+): Config {
   // Compose and shells pass `VAR=` for an unset `${VAR:-}`: an empty value means not set.
   const set = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
-  const result = v.safeParse(EnvSchema, set, { abortPipeEarly: true });
-  const problems = [...(result.success ? [] : result.issues.map(describeIssue)), ...productionProblems(set)];
-  if (!result.success || problems.length > 0) throw new ConfigError(problems);
-  return shapeConfig(result.output);
+  const runtime = v.safeParse(EnvSchema, set, { abortPipeEarly: true });
+  const app = settings ? v.safeParse(settings, set, { abortPipeEarly: true }) : undefined;
+  const problems = [
+    ...(runtime.success ? [] : runtime.issues.map(describeIssue)),
+    ...(app && !app.success ? app.issues.map(describeIssue) : []),
+    ...productionProblems(set),
+  ];
+  if (!runtime.success || (app && !app.success) || problems.length > 0) throw new ConfigError(problems);
+  return { ...shapeConfig(runtime.output), settings: (app?.output ?? {}) as AppSettings };
 }
 
 function shapeConfig(env: Env) {
@@ -147,6 +117,7 @@ function shapeConfig(env: Env) {
       host: env.AP_HOST,
       port: env.AP_PORT,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      trustProxy: env.TRUST_PROXY,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     enqueueTimeoutMs: env.ENQUEUE_TIMEOUT_MS,
@@ -159,17 +130,6 @@ function shapeConfig(env: Env) {
       outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       scheduleOverrides: parseSchedules(env.TASK_SCHEDULES),
     },
-    auth: {
-      keysDir: env.KEYS_DIR,
-      issuer: env.JWT_ISSUER,
-      audience: env.JWT_AUDIENCE,
-      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
-      scrypt: { N: env.PASSWORD_SCRYPT_N, r: 8, p: 1 },
-      loginAttemptsPerMinute: env.LOGIN_ATTEMPTS_PER_MINUTE,
-      trustProxy: env.TRUST_PROXY,
-    },
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
   };
 }
 
@@ -186,7 +146,7 @@ function parseSchedules(text: string): Map<string, string> {
 function productionProblems(env: Record<string, string | undefined>): string[] {
   if (env.APP_ENV !== 'production') return [];
   return ['POSTGRES_PASSWORD', 'RD_PASSWORD']
-    .filter((name) => PLACEHOLDER_SECRETS.has((env[name] ?? '').toLowerCase()))
+    .filter((name) => isPlaceholderSecret(env[name]))
     .map(
       (name) =>
         `${name}: must be set to a real secret when APP_ENV=production (got a placeholder or nothing)`,

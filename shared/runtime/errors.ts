@@ -27,14 +27,8 @@ export class HttpError extends Error {
     this.extra = options.extra ?? {};
   }
 
-  static badRequest(detail: string, extra?: Record<string, unknown>) {
-    return new HttpError(400, 'bad_request', detail, { extra });
-  }
   static unauthorized(detail = 'A valid bearer token is required.') {
     return new HttpError(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
-  }
-  static forbidden(detail = 'You may not do this.') {
-    return new HttpError(403, 'forbidden', detail);
   }
   static notFound(detail = 'Nothing is here.') {
     return new HttpError(404, 'not_found', detail);

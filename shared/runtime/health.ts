@@ -13,3 +13,9 @@ export async function storeStates(sql: Sql, redis: Redis): Promise<{ postgres: s
   const [postgres, redisState] = await Promise.all([state(pingPostgres(sql)), state(pingRedis(redis))]);
   return { postgres, redis: redisState };
 }
+
+/** The `health` command of both bundles: prints healthy or why not, and exits 0 or 1 (for a healthcheck). */
+export function exitWithHealth(problem: string | undefined): never {
+  process.stdout.write(problem ? `unhealthy: ${problem}\n` : 'healthy\n');
+  process.exit(problem ? 1 : 0);
+}

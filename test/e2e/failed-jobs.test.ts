@@ -97,7 +97,7 @@ describe('worker.mjs failed and retry, run from the built bundle', () => {
     const retried = await cli('retry', 'flaky', String(ids.flaky));
     expect(retried.code).toBe(0);
     expect(retried.output).toContain(`flaky job ${ids.flaky} is waiting again with 3 retries`);
-    const job = await queues.get('flaky').getJob(String(ids.flaky));
+    const job = await queues.producer('flaky').getJob(String(ids.flaky));
     expect(job.options.retries).toBe(3);
     expect((await cli('failed', 'flaky')).lines).toEqual([]);
 

@@ -22,10 +22,10 @@ const sha256 = (token: string) => createHash('sha256').update(token).digest();
 describe('issueTokenPair', () => {
   it('returns a Bearer pair and stores only the refresh token hash, expiring after the configured TTL', async () => {
     const userId = await newUser();
-    const pair = await issueTokenPair(t.sql, t.keys, t.config, userId);
-    expect(pair).toMatchObject({ tokenType: 'Bearer', expiresIn: t.config.auth.accessTokenTtlSeconds });
+    const pair = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
+    expect(pair).toMatchObject({ tokenType: 'Bearer', expiresIn: t.settings.auth.accessTokenTtlSeconds });
     expect(pair.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(verifyAccessToken(t.keys, t.config.auth, pair.accessToken)).toMatchObject({
+    expect(verifyAccessToken(t.services.keys, t.settings.auth, pair.accessToken)).toMatchObject({
       claims: { sub: userId },
     });
 
@@ -34,7 +34,7 @@ describe('issueTokenPair', () => {
       from refresh_tokens where user_id = ${userId}`;
     expect(rows).toHaveLength(1);
     expect(rows[0]?.token_hash.equals(sha256(pair.refreshToken))).toBe(true);
-    expect(Math.abs((rows[0]?.ttl ?? 0) - t.config.auth.refreshTokenTtlSeconds)).toBeLessThanOrEqual(5);
+    expect(Math.abs((rows[0]?.ttl ?? 0) - t.settings.auth.refreshTokenTtlSeconds)).toBeLessThanOrEqual(5);
     const everything = await t.sql`select * from refresh_tokens where user_id = ${userId}`;
     expect(JSON.stringify(everything)).not.toContain(pair.refreshToken);
   });
@@ -43,7 +43,7 @@ describe('issueTokenPair', () => {
 describe('spendRefreshToken', () => {
   it('lets exactly one of two concurrent uses of a token win', async () => {
     const userId = await newUser();
-    const { refreshToken } = await issueTokenPair(t.sql, t.keys, t.config, userId);
+    const { refreshToken } = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
     const outcomes = await Promise.all([
       t.sql.begin((tx) => spendRefreshToken(tx, refreshToken)),
       t.sql.begin((tx) => spendRefreshToken(tx, refreshToken)),
@@ -54,8 +54,8 @@ describe('spendRefreshToken', () => {
 
   it('revokes only the family of a reused token', async () => {
     const userId = await newUser();
-    const laptop = await issueTokenPair(t.sql, t.keys, t.config, userId);
-    const phone = await issueTokenPair(t.sql, t.keys, t.config, userId);
+    const laptop = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
+    const phone = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
     expect(await spendRefreshToken(t.sql, laptop.refreshToken)).toMatchObject({ userId });
     expect(await spendRefreshToken(t.sql, laptop.refreshToken)).toEqual({ refused: 'reused' });
     const [family] = await t.sql<{ revoked: number }[]>`
@@ -67,12 +67,12 @@ describe('spendRefreshToken', () => {
   it('tells unknown, expired and revoked tokens apart for the log', async () => {
     expect(await spendRefreshToken(t.sql, 'never-issued')).toEqual({ refused: 'unknown' });
     const userId = await newUser();
-    const expiring = await issueTokenPair(t.sql, t.keys, t.config, userId);
+    const expiring = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
     await t.sql`
       update refresh_tokens set expires_at = now() - interval '1 second'
       where token_hash = ${sha256(expiring.refreshToken)}`;
     expect(await spendRefreshToken(t.sql, expiring.refreshToken)).toEqual({ refused: 'expired' });
-    const revoked = await issueTokenPair(t.sql, t.keys, t.config, userId);
+    const revoked = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
     await revokeFamilyOf(t.sql, revoked.refreshToken);
     expect(await spendRefreshToken(t.sql, revoked.refreshToken)).toEqual({ refused: 'reused' });
   });
@@ -81,11 +81,11 @@ describe('spendRefreshToken', () => {
 describe('revokeFamilyOf', () => {
   it('revokes every token of the family and nothing else; an unknown token changes nothing', async () => {
     const userId = await newUser();
-    const first = await issueTokenPair(t.sql, t.keys, t.config, userId);
+    const first = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
     const spent = await spendRefreshToken(t.sql, first.refreshToken);
     if (!('familyId' in spent)) throw new Error('the first token was refused');
-    const second = await issueTokenPair(t.sql, t.keys, t.config, userId, spent.familyId);
-    const other = await issueTokenPair(t.sql, t.keys, t.config, userId);
+    const second = await issueTokenPair(t.sql, t.services.keys, t.settings, userId, spent.familyId);
+    const other = await issueTokenPair(t.sql, t.services.keys, t.settings, userId);
 
     await revokeFamilyOf(t.sql, 'never-issued');
     const before =

@@ -1,19 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import * as v from 'valibot';
-import { createSql } from '#runtime/db.ts';
+import type * as v from 'valibot';
+import type { AppModule } from '#runtime/app.ts';
+import { composeRuntime } from '#runtime/compose.ts';
 import { createApp } from '#runtime/http/app.ts';
-import { swaggerUiAssetsDir } from '#runtime/http/docs.ts';
 import type { AnyHandler } from '#runtime/http/handler.ts';
-import { createEnqueue, createQueues, type NamedTask } from '#runtime/jobs/queue.ts';
+import { RUNTIME_TASKS } from '#runtime/jobs/purge.ts';
+import type { JobEnvelope, NamedTask } from '#runtime/jobs/queue.ts';
+import { runJob } from '#runtime/jobs/runner.ts';
 import type { TaskDefinition } from '#runtime/jobs/task.ts';
+import { startWorker, type WorkerOptions } from '#runtime/jobs/worker.ts';
 import { migrate } from '#runtime/migrations.ts';
-import { createRedis } from '#runtime/redis.ts';
 import { discover } from '#shared/build/discovery.mjs';
 import { openApiDocument } from '#shared/build/openapi.ts';
-import { loadKeyring } from '#shared/keys.ts';
+import { swaggerUiDir } from '../../build.mjs';
 import { testConfig } from './context.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,10 +34,11 @@ export function captureLog() {
   return { lines, log: pino({ level: 'debug' }, stream) };
 }
 
-/** Loads an app root's handlers and tasks the way the bundles do, without building. */
+/** Loads an app root's app module, handlers and tasks the way the bundles do, without building. */
 export async function loadRoot(root: string) {
-  const { routes, tasks } = await discover(root);
+  const { routes, tasks, appModule } = await discover(root);
   return {
+    app: (appModule ? (await import(appModule)).default : {}) as AppModule,
     routes: await Promise.all(
       routes.map(async (route) => ({
         ...route,
@@ -48,41 +52,57 @@ export async function loadRoot(root: string) {
 }
 
 /**
+ * The runtime of an app root (the fixture by default) on the test run's real Postgres and Redis, composed as
+ * the mains compose theirs; its log lines are captured.
+ */
+export async function createTestRuntime(
+  options: { root?: string; env?: Record<string, string>; process?: 'http' | 'worker' } = {},
+) {
+  const loaded = await loadRoot(options.root ?? fixtureRoot);
+  const config = testConfig(options.env, loaded.app.settings);
+  const { lines, log } = captureLog();
+  const runtime = await composeRuntime({
+    app: loaded.app,
+    config,
+    process: options.process ?? 'http',
+    log,
+    tasks: loaded.tasks,
+  });
+  return { ...loaded, runtime, logs: lines };
+}
+
+/**
  * The app of an app root (the fixture by default), served through `app.request()` with no port, on the
- * test run's real Postgres and Redis. The root's migrations are applied first.
+ * test run's real Postgres and Redis, built by the same composition as the HTTP main. The root's migrations
+ * are applied first.
  */
 export async function createTestApp(
-  options: { root?: string; env?: Record<string, string>; migrate?: boolean; keysDir?: string } = {},
+  options: { root?: string; env?: Record<string, string>; migrate?: boolean } = {},
 ) {
   const root = options.root ?? fixtureRoot;
-  const config = testConfig(options.env);
-  const { routes, tasks } = await loadRoot(root);
-  const sql = createSql(config.postgres);
+  const { runtime, routes, tasks, logs } = await createTestRuntime({ root, env: options.env });
+  const { config, sql, redis, queues, services } = runtime;
   if (options.migrate !== false) await migrate(sql, path.join(root, 'sql'));
-  const { lines, log } = captureLog();
-  const redis = createRedis(config.redis, log);
-  const keys = await loadKeyring({ dir: options.keysDir ?? path.join(root, 'keys'), production: false, log });
-  const queues = createQueues(config, log);
-  const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
   let shuttingDown = false;
   const app = createApp({
     routes,
-    services: { sql, redis, log, enqueue, config, keys },
-    bodyLimitBytes: config.http.bodyLimitBytes,
+    runtime,
     openapi: openApiDocument({ title: 'fixture', version: '0.0.0', routes, tasks }),
-    docsAssetsDir: swaggerUiAssetsDir(),
+    docsAssetsDir: swaggerUiDir(),
     isShuttingDown: () => shuttingDown,
   });
   return {
     app,
+    runtime,
     config,
+    settings: config.settings,
     sql,
     redis,
-    keys,
     queues,
     tasks,
-    logs: lines,
-    enqueue,
+    services,
+    logs,
+    enqueue: services.enqueue,
     beginShutdown: () => {
       shuttingDown = true;
     },
@@ -96,33 +116,59 @@ export async function createTestApp(
       });
     },
     /**
-     * Runs one task's `run` directly, as the worker would (payload validated first), and returns its result
-     * with the progress it reported.
+     * Runs one job of a task through the worker's runner (payload validated, context built, timeout armed),
+     * without a queue taking it, and returns its result with the progress it reported.
      */
     async runTask<S extends v.GenericSchema>(task: TaskDefinition<S>, payload: v.InferInput<S>, attempt = 1) {
+      const named = [...tasks, ...RUNTIME_TASKS].find((candidate) => candidate.definition === task);
+      if (!named) throw new Error('runTask takes a task of this app root (import it from its tasks/ folder)');
+      const envelope: JobEnvelope = { payload, enqueuedAt: new Date().toISOString() };
+      const job = queues.producer(named.name).createJob(envelope).setId(`direct-${randomUUID()}`);
+      job.retries(task.retries - (attempt - 1));
       const reported: number[] = [];
-      const result = await task.run({
-        payload: v.parse(task.payload, payload),
-        jobId: `direct-${Date.now()}`,
-        task: tasks.find((named) => named.definition === task)?.name ?? 'unknown',
-        attempt,
-        signal: AbortSignal.timeout(task.timeoutMs),
-        sql,
-        redis,
-        log,
-        config,
-        enqueue,
-        progress: async (percent) => {
-          reported.push(percent);
-        },
-      });
+      const report = job.reportProgress.bind(job);
+      job.reportProgress = (percent: number) => {
+        reported.push(percent);
+        return report(percent);
+      };
+      const result = await runJob(named, job, services);
       return { result, progress: reported };
     },
-    async close() {
-      await queues.close(1_000);
-      await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
-    },
+    close: () => runtime.close(),
   };
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/**
+ * A worker running `tasks` (given by name, from the root's tasks/, or as definitions), composed as the worker
+ * main composes one, with its log captured. `close` stops the worker, then its connections.
+ */
+export async function startTestWorker(
+  tasks: string[] | NamedTask[],
+  options: { root?: string; env?: Record<string, string>; metrics?: WorkerOptions['metrics'] } = {},
+) {
+  const loaded = await loadRoot(options.root ?? fixtureRoot);
+  const chosen = tasks.map((task) => (typeof task === 'string' ? namedTask(loaded.tasks, task) : task));
+  const config = testConfig(options.env, loaded.app.settings);
+  const { lines, log } = captureLog();
+  const runtime = await composeRuntime({ app: loaded.app, config, process: 'worker', log, tasks: chosen });
+  const worker = startWorker({ tasks: chosen, runtime, metrics: options.metrics });
+  return {
+    ...worker,
+    runtime,
+    logs: lines,
+    async close(timeoutMs: number) {
+      await worker.close(timeoutMs);
+      await runtime.close();
+    },
+  };
+}
+
+export type TestWorker = Awaited<ReturnType<typeof startTestWorker>>;
+
+function namedTask(tasks: NamedTask[], name: string): NamedTask {
+  const task = tasks.find((candidate) => candidate.name === name);
+  if (!task) throw new Error(`no task ${name} in this app root; the tasks are ${tasks.map((t) => t.name)}`);
+  return task;
+}

@@ -1,10 +1,13 @@
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
-import { type Config, loadConfig } from '#runtime/config.ts';
+import { type Config, loadConfig, type SettingsSchema } from '#runtime/config.ts';
 
-/** The app's configuration for this test run's database and Redis, with optional env overrides. */
-export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ ...inject('env'), ...overrides });
+/**
+ * The configuration for this test run's database and Redis, with optional env overrides, and the app's
+ * settings when its schema is given.
+ */
+export function testConfig(overrides: Record<string, string> = {}, settings?: SettingsSchema): Config {
+  return loadConfig({ ...inject('env'), ...overrides }, settings);
 }
 
 /** A small postgres.js client on this run's database; the caller ends it in afterAll. */
@@ -18,5 +21,13 @@ export function testConfigOnRedis(
   server: { host: string; port: number },
   overrides: Record<string, string> = {},
 ): Config {
-  return testConfig({ RD_HOST: server.host, RD_PORT: String(server.port), RD_PASSWORD: '', ...overrides });
+  return testConfig(envOnRedis(server, overrides));
+}
+
+/** Env overrides that point the run's configuration at a Redis the test owns. */
+export function envOnRedis(
+  server: { host: string; port: number },
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return { RD_HOST: server.host, RD_PORT: String(server.port), RD_PASSWORD: '', ...overrides };
 }

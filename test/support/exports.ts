@@ -23,7 +23,7 @@ export async function insertNotes(sql: Sql, userId: string, notes: NoteSeed[]): 
 export async function createExport(sql: Sql, userId: string, format: 'ndjson' | 'csv'): Promise<string> {
   const id = randomUUID();
   await sql.begin(async (tx) => {
-    await createJobRecord(tx, { id, userId, task: 'export-notes' });
+    await createJobRecord(tx, { id, owner: userId, task: 'export-notes' });
     await tx`insert into exports (id, user_id, format) values (${id}, ${userId}, ${format})`;
   });
   return id;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '#runtime/migrations.ts';
-import { startPostgres, startRedis } from './throwaway-servers.ts';
+import { openStores } from './stores.ts';
 
 export { freePort, startPostgres, startRedis } from './throwaway-servers.ts';
 
@@ -29,8 +29,9 @@ export default async function setup(project: Pick<TestProject, 'provide'>): Prom
     if (errors.length > 0) throw new AggregateError(errors, 'test services teardown failed');
   };
   try {
-    const pg = await postgresServer(undo);
-    const redis = await redisServer(undo);
+    const stores = await openStores(process.env, (step) => undo.push(step));
+    const pg = { connection: stores.pg };
+    const { redis } = stores;
     const suffix = randomBytes(4).toString('hex');
     const database = `test_${Date.now()}_${suffix}`;
 
@@ -72,31 +73,4 @@ export default async function setup(project: Pick<TestProject, 'provide'>): Prom
     throw error;
   }
   return teardown;
-}
-
-async function postgresServer(undo: Step[]) {
-  const env = process.env;
-  if (env.PG_HOST) {
-    return {
-      connection: {
-        host: env.PG_HOST,
-        port: Number(env.PG_PORT || 5432),
-        user: env.POSTGRES_USER || 'postgres',
-        password: env.POSTGRES_PASSWORD ?? '',
-      },
-    };
-  }
-  const server = await startPostgres();
-  undo.push(server.stop);
-  return { connection: { host: server.host, port: server.port, user: server.user, password: '' } };
-}
-
-async function redisServer(undo: Step[]) {
-  const env = process.env;
-  if (env.RD_HOST) {
-    return { host: env.RD_HOST, port: Number(env.RD_PORT || 6379), password: env.RD_PASSWORD ?? '' };
-  }
-  const server = await startRedis();
-  undo.push(server.stop);
-  return { host: server.host, port: server.port, password: '' };
 }

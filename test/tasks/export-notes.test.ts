@@ -115,7 +115,7 @@ describe('export-notes', () => {
     await insertNotes(t.sql, user.id, [{ title: 'waited for', body: 'x' }]);
     const id = randomUUID();
     await t.sql.begin(async (tx) => {
-      await createJobRecord(tx, { id, userId: user.id, task: 'export-notes' });
+      await createJobRecord(tx, { id, owner: user.id, task: 'export-notes' });
       await tx`insert into exports (id, user_id, format) values (${id}, ${user.id}, 'ndjson')`;
       await expect(t.runTask(exportNotes, { exportId: id })).rejects.toThrow(
         `export ${id} is not visible yet`,
@@ -147,11 +147,8 @@ describe('export-notes', () => {
       task: 'export-notes',
       attempt: 1,
       signal: controller.signal,
-      sql: t.sql,
-      redis: t.redis,
+      ...t.services,
       log: captureLog().log,
-      config: t.config,
-      enqueue: t.enqueue,
       progress: async () => controller.abort(new Error('stop now')),
     });
     await expect(run).rejects.toThrow('stop now');

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { HttpError } from '#runtime/errors.ts';
 import { defineHandler } from '#runtime/http/handler.ts';
 import { bearer } from '#shared/bearer-auth.ts';
+import { CSV_HEADER } from '#shared/note-files.ts';
 
 // content, content_type and filename are written together with completed_at, by one update.
 type ExportFile = {
@@ -42,7 +43,7 @@ export default defineHandler({
         ),
         v.examples([
           `${JSON.stringify(exampleNote)}\n`,
-          'id,title,body,tags,createdAt,updatedAt\r\n' +
+          CSV_HEADER +
             `${exampleNote.id},Groceries,"Milk, eggs",home;errands,${exampleNote.createdAt},${exampleNote.updatedAt}\r\n`,
         ]),
       ),

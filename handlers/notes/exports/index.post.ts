@@ -49,10 +49,10 @@ export default defineHandler({
     const answer = await idempotent(
       sql,
       // The route is part of the request, so that a key reused on another route is refused, not replayed.
-      { userId: user.id, key: headers['idempotency-key'], request: { route: 'POST /notes/exports', body } },
+      { owner: user.id, key: headers['idempotency-key'], request: { route: 'POST /notes/exports', body } },
       async (tx) => {
         const id = randomUUID();
-        await createJobRecord(tx, { id, userId: user.id, task: 'export-notes' });
+        await createJobRecord(tx, { id, owner: user.id, task: 'export-notes' });
         await tx`insert into exports (id, user_id, format) values (${id}, ${user.id}, ${body.format})`;
         // Through the outbox in the same transaction: the job exists exactly when the rows above do, Redis up
         // or down, and the relay enqueues it after the commit.

@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { Services } from '../app.ts';
+import type { Runtime } from '../compose.ts';
+import { elapsedMs } from '../elapsed.ts';
 import { classifyError, HttpError, problemBody } from '../errors.ts';
 import { storeStates } from '../health.ts';
+import { METRICS_PATH } from '../metrics-registry.ts';
 import { docsRoutes } from './docs.ts';
-import type { AnyHandler, Services } from './handler.ts';
-import { createHttpMetrics, type HttpMetrics, METRICS_PATH, metricsResponse } from './metrics.ts';
+import type { AnyHandler } from './handler.ts';
+import { createHttpMetrics, type HttpMetrics, metricsResponse } from './metrics.ts';
 import { type RequestVariables, routeHandler } from './route-handler.ts';
 
 /** A discovered handler: where it is served and the definition its file exports. */
@@ -14,8 +18,8 @@ export type Route = { method: string; path: string; file: string; definition: An
 
 export type AppOptions = {
   routes: Route[];
-  services: Services;
-  bodyLimitBytes: number;
+  /** The process's connections, services and configuration (see composeRuntime). */
+  runtime: Pick<Runtime, 'services' | 'config'>;
   openapi: Record<string, unknown>;
   /** The folder holding swagger-ui's files for /docs. */
   docsAssetsDir: string;
@@ -30,7 +34,9 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Builds the Hono app: the routes plus request ids, logs, limits, problem+json errors, health and docs. */
 export function createApp(options: AppOptions) {
-  const { services, isShuttingDown = () => false } = options;
+  const { isShuttingDown = () => false } = options;
+  const { services, config } = options.runtime;
+  const { bodyLimitBytes, trustProxy } = config.http;
   const metrics = options.metrics ?? createHttpMetrics();
   const app = new Hono<{ Variables: RequestVariables }>();
 
@@ -49,7 +55,7 @@ export function createApp(options: AppOptions) {
     c.header('x-request-id', requestId);
     await next();
     if (isShuttingDown()) c.header('connection', 'close');
-    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const durationMs = elapsedMs(started);
     metrics.observe(c, durationMs / 1000);
     log.info(
       {
@@ -64,9 +70,9 @@ export function createApp(options: AppOptions) {
   });
 
   const limitBody = bodyLimit({
-    maxSize: options.bodyLimitBytes,
+    maxSize: bodyLimitBytes,
     onError: () => {
-      throw new HttpError(413, 'body_too_large', `The body is larger than ${options.bodyLimitBytes} bytes.`);
+      throw new HttpError(413, 'body_too_large', `The body is larger than ${bodyLimitBytes} bytes.`);
     },
   });
   // The limit reads the raw request, which makes the Node adapter build a full Request: only bodies pay for it.
@@ -92,7 +98,7 @@ export function createApp(options: AppOptions) {
   app.route('/docs', docsRoutes(options.docsAssetsDir));
 
   for (const route of options.routes) {
-    app.on(route.method, route.path, routeHandler(route.definition));
+    app.on(route.method, route.path, routeHandler(route.definition, { trustProxy }));
   }
 
   app.notFound((c) => {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type Context, Hono } from 'hono';
 import { basePath } from 'hono/route';
@@ -90,9 +89,4 @@ export function docsRoutes(assetsDir: string): Hono {
   // anything else on, so that routes the app adds under /docs still match.
   app.get('/*', (c, next) => (c.req.path === `${basePath(c)}/` ? page(c) : next()));
   return app;
-}
-
-/** The swagger-ui-dist package folder: where tests and the build find the files docsRoutes serves. */
-export function swaggerUiAssetsDir(): string {
-  return path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 }

@@ -1,23 +1,8 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { Sql } from 'postgres';
 import type * as v from 'valibot';
-import type { Keyring } from '../../keys.ts';
-import type { Config } from '../config.ts';
-import type { Enqueue } from '../jobs/task.ts';
+import type { Services } from '../app.ts';
 
 type Schema = v.GenericSchema;
 type Output<S> = S extends Schema ? v.InferOutput<S> : undefined;
-
-/** What every request's context and every auth check can reach. */
-export type Services = {
-  sql: Sql;
-  redis: Redis;
-  log: Logger;
-  enqueue: Enqueue;
-  config: Config;
-  keys: Keyring;
-};
 
 /**
  * An authentication requirement. A handler names one in `auth`; the runtime calls `authenticate`

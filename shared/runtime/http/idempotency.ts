@@ -19,7 +19,7 @@ export const IdempotencyKeyHeader = v.optional(
 export type StoredAnswer<T> = { body: T; location?: string };
 
 /**
- * Runs `produce` once per user and key. The same key with the same request gets the first answer back (and
+ * Runs `produce` once per owner (whoever the key belongs to: a user id, an API client) and key. The same key with the same request gets the first answer back (and
  * `produce` does not run); with a different request it is a 422. Keys live 24 hours.
  *
  * The key is claimed in the transaction that does the work: a concurrent request with the same key waits on
@@ -27,23 +27,23 @@ export type StoredAnswer<T> = { body: T; location?: string };
  */
 export async function idempotent<T>(
   sql: Sql,
-  claim: { userId: string; key: string | undefined; request: unknown },
+  claim: { owner: string; key: string | undefined; request: unknown },
   produce: (tx: Queryable) => Promise<StoredAnswer<T>>,
 ): Promise<StoredAnswer<T> & { replayed: boolean }> {
-  const { userId, key } = claim;
+  const { owner, key } = claim;
   if (key === undefined) return { ...(await sql.begin((tx) => produce(tx))), replayed: false };
   const requestHash = createHash('sha256').update(JSON.stringify(claim.request)).digest('hex');
   return sql.begin(async (tx) => {
     await tx`
       delete from idempotency_keys
-      where user_id = ${userId} and key = ${key} and created_at < now() - interval '24 hours'`;
+      where owner = ${owner} and key = ${key} and created_at < now() - interval '24 hours'`;
     const [claimed] = await tx`
-      insert into idempotency_keys (user_id, key, request_hash) values (${userId}, ${key}, ${requestHash})
-      on conflict (user_id, key) do nothing
+      insert into idempotency_keys (owner, key, request_hash) values (${owner}, ${key}, ${requestHash})
+      on conflict (owner, key) do nothing
       returning key`;
     if (!claimed) {
       const [stored] = await tx<{ request_hash: string; response: StoredAnswer<T> | null }[]>`
-        select request_hash, response from idempotency_keys where user_id = ${userId} and key = ${key}`;
+        select request_hash, response from idempotency_keys where owner = ${owner} and key = ${key}`;
       if (stored?.request_hash !== requestHash) {
         throw HttpError.unprocessable(
           'This Idempotency-Key was used with a different request; use a new key.',
@@ -56,7 +56,7 @@ export async function idempotent<T>(
     const answer = await produce(tx);
     await tx`
       update idempotency_keys set response = ${tx.json(answer as never)}
-      where user_id = ${userId} and key = ${key}`;
+      where owner = ${owner} and key = ${key}`;
     return { ...answer, replayed: false };
   }) as Promise<StoredAnswer<T> & { replayed: boolean }>;
 }

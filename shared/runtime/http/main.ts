@@ -1,18 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { loadKeyring } from '../../keys.ts';
+import type { AppModule } from '../app.ts';
+import { composeRuntime } from '../compose.ts';
 import { loadConfig } from '../config.ts';
 import { createSql } from '../db.ts';
-import { createEnqueue, createQueues } from '../jobs/queue.ts';
+import { exitWithHealth } from '../health.ts';
 import { createLogger } from '../log.ts';
 import { migrate } from '../migrations.ts';
 import { onShutdownSignal, runMain } from '../process.ts';
-import { createRedis } from '../redis.ts';
 import { createApp, type Route } from './app.ts';
 import { createHttpMetrics } from './metrics.ts';
 
-/** What the build hands the HTTP bundle: the discovered routes and the OpenAPI document made from them. */
-export type HttpBundle = { routes: Route[]; openapi: Record<string, unknown> };
+/** What the build hands the HTTP bundle: the app module, the discovered routes and the OpenAPI document. */
+export type HttpBundle = { app: AppModule; routes: Route[]; openapi: Record<string, unknown> };
 
 /**
  * The HTTP process. `migrate` applies pending migrations and exits; `openapi` prints the document; `health`
@@ -25,45 +25,27 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       process.stdout.write(`${JSON.stringify(bundle.openapi, null, 2)}\n`);
       return;
     }
-    const config = loadConfig();
-    if (argv[0] === 'health') {
-      const problem = await readinessProblem(config.http);
-      process.stdout.write(problem ? `unhealthy: ${problem}\n` : 'healthy\n');
-      process.exit(problem ? 1 : 0);
-    }
+    const config = loadConfig(process.env, bundle.app.settings);
+    if (argv[0] === 'health') exitWithHealth(await readinessProblem(config.http));
     const log = createLogger(config.logLevel, { process: 'http' });
-    const sql = createSql(config.postgres);
-    const migrationsDir = config.migrationsDir ?? fileURLToPath(new URL('../sql/', import.meta.url));
 
     if (argv[0] === 'migrate' || config.migrateOnStart) {
-      const { applied } = await migrate(sql, migrationsDir, log);
-      log.info({ applied: applied.length }, 'migrations up to date');
-      if (argv[0] === 'migrate') {
+      const sql = createSql({ ...config.postgres, poolMax: 1 });
+      try {
+        const migrationsDir = config.migrationsDir ?? fileURLToPath(new URL('../sql/', import.meta.url));
+        const { applied } = await migrate(sql, migrationsDir, log);
+        log.info({ applied: applied.length }, 'migrations up to date');
+      } finally {
         await sql.end({ timeout: 5 });
-        return;
       }
+      if (argv[0] === 'migrate') return;
     }
 
-    const keys = await loadKeyring({
-      dir: config.auth.keysDir ?? fileURLToPath(new URL('../keys/', import.meta.url)),
-      production: config.env === 'production',
-      log,
-      persist: true,
-    });
-    const redis = createRedis(config.redis, log);
-    const queues = createQueues(config, log);
+    const runtime = await composeRuntime({ app: bundle.app, config, process: 'http', log });
     let shuttingDown = false;
     const app = createApp({
       routes: bundle.routes,
-      services: {
-        sql,
-        redis,
-        log,
-        config,
-        keys,
-        enqueue: createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs }),
-      },
-      bodyLimitBytes: config.http.bodyLimitBytes,
+      runtime,
       openapi: bundle.openapi,
       docsAssetsDir: fileURLToPath(new URL('./docs/', import.meta.url)),
       isShuttingDown: () => shuttingDown,
@@ -85,7 +67,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(force);
-      await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit(), queues.close(1_000)]);
+      await runtime.close();
     });
   });
 }

@@ -1,24 +1,13 @@
 import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-
-/** Where both processes serve their metrics, in Prometheus' text format. */
-export const METRICS_PATH = '/metrics';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry, METRICS_PATH } from '../metrics-registry.ts';
+import { HTTP_METHODS } from './methods.mjs';
 
 /** The route label of a request no route matched: raw paths would make a series per scanned URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-
-/**
- * A Prometheus registry of the process's own, never prom-client's global one, so that tests can build many
- * apps and workers in one process. It carries prom-client's process metrics (CPU, memory, event loop, GC).
- */
-export function createMetricsRegistry(options: { processMetrics?: boolean } = {}): Registry {
-  const registry = new Registry();
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  return registry;
-}
+const METHODS = new Set(HTTP_METHODS.map((method) => method.toUpperCase()));
 
 /**
  * Counts requests by method, route pattern (`/notes/:id`, never the raw path) and status, and times them.

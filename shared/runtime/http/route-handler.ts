@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import type { Services } from '../app.ts';
 import { type FieldError, fieldErrors, HttpError, validationError } from '../errors.ts';
-import type { AnyHandler, Services } from './handler.ts';
+import type { AnyHandler } from './handler.ts';
 
 /** The per-request values the app's middleware stores on the Hono context. */
 export type RequestVariables = { requestId: string; services: Services };
@@ -10,7 +11,7 @@ export type RequestVariables = { requestId: string; services: Services };
  * Turns one handler definition into a Hono handler: validates every input against its schema (collecting
  * all failures before answering), runs the auth check, calls `handle`, and shapes the answer.
  */
-export function routeHandler(definition: AnyHandler) {
+export function routeHandler(definition: AnyHandler, options: { trustProxy: boolean }) {
   return async (c: Context<{ Variables: RequestVariables }>) => {
     const services = c.get('services');
     const errors: FieldError[] = [];
@@ -45,7 +46,7 @@ export function routeHandler(definition: AnyHandler) {
       user,
       requestId: c.get('requestId'),
       get clientIp() {
-        return clientIp(c, services.config.auth.trustProxy);
+        return clientIp(c, options.trustProxy);
       },
       get signal() {
         return c.req.raw.signal;

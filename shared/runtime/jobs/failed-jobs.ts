@@ -61,7 +61,7 @@ export async function listFailedJobs(
   const names = task === undefined ? tasks.map((named) => named.name) : [findTask(tasks, task).name];
   const lists = await Promise.all(
     names.map(async (name) => {
-      const queue = queues.get(name);
+      const queue = queues.producer(name);
       const { failed } = await queue.checkHealth();
       if (failed === 0) return [];
       const jobs: BeeQueue.Job<JobEnvelope>[] = await queue.getJobs('failed', { size: failed });
@@ -84,7 +84,7 @@ export async function retryFailedJob(
   id: string,
 ): Promise<RetriedJob> {
   const named = findTask(tasks, task);
-  const queue = stores.queues.get(task) as BeeQueue<JobEnvelope> & QueueInternals;
+  const queue = stores.queues.producer(task) as BeeQueue<JobEnvelope> & QueueInternals;
   const job = await queue.getJob(id);
   if (!job) {
     throw new FailedJobsError(

@@ -1,41 +1,41 @@
+import type { AppModule } from '../app.ts';
+import { composeRuntime } from '../compose.ts';
 import { type Config, loadConfig } from '../config.ts';
-import { createSql } from '../db.ts';
-import { storeStates } from '../health.ts';
+import { exitWithHealth, storeStates } from '../health.ts';
 import { createLogger } from '../log.ts';
 import { onShutdownSignal, runMain } from '../process.ts';
-import { createRedis } from '../redis.ts';
 import { FailedJobsError, listFailedJobs, openFailedJobStores, retryFailedJob } from './failed-jobs.ts';
 import { HEARTBEAT_INTERVAL_MS, heartbeatProblem, writeHeartbeat } from './heartbeat.ts';
 import { createWorkerMetrics, serveMetrics } from './metrics.ts';
+import { RUNTIME_TASKS } from './purge.ts';
 import type { NamedTask } from './queue.ts';
 import { startWorker } from './worker.ts';
+
+/** What the build hands the worker bundle: the app module and the discovered tasks. */
+export type WorkerBundle = { app: AppModule; tasks: NamedTask[] };
 
 /**
  * The worker process. `health` exits 0 when the running worker's heartbeat is fresh and its stores
  * answer (for Compose's healthcheck); `failed [task]` and `retry <task> <id>` inspect and retry failed jobs;
- * anything else runs every task until SIGTERM.
+ * anything else runs every task, the app's and the runtime's own, until SIGTERM.
  */
-export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
+export function main(bundle: WorkerBundle, argv = process.argv.slice(2)): void {
+  const tasks = [...bundle.tasks, ...RUNTIME_TASKS];
   runMain(async () => {
-    const config = loadConfig();
-    if (argv[0] === 'health') {
-      const problem = await heartbeatProblem(config.worker.heartbeatFile);
-      process.stdout.write(problem ? `unhealthy: ${problem}\n` : 'healthy\n');
-      process.exit(problem ? 1 : 0);
-    }
+    const config = loadConfig(process.env, bundle.app.settings);
+    if (argv[0] === 'health') exitWithHealth(await heartbeatProblem(config.worker.heartbeatFile));
     if (argv[0] === 'failed' || argv[0] === 'retry') {
       process.exit(await failedJobsCommand(config, tasks, argv));
     }
     const log = createLogger(config.logLevel, { process: 'worker' });
-    const sql = createSql(config.postgres);
-    const redis = createRedis(config.redis, log);
+    const runtime = await composeRuntime({ app: bundle.app, config, process: 'worker', log, tasks });
     const metrics = createWorkerMetrics(tasks.map((task) => task.name));
-    const worker = startWorker({ tasks, config, sql, redis, log, metrics });
-    metrics.watch({ queues: worker.queues, sql, prefix: config.redis.prefix });
+    const worker = startWorker({ tasks, runtime, metrics });
+    metrics.watch({ queues: runtime.queues, sql: runtime.sql, prefix: config.redis.prefix });
     const metricsServer = await serveMetrics(metrics.registry, config.worker.metrics, log);
 
     const beat = async () => {
-      const states = await storeStates(sql, redis);
+      const states = await storeStates(runtime.sql, runtime.redis);
       await writeHeartbeat(config.worker.heartbeatFile, { at: Date.now(), pid: process.pid, ...states });
     };
     const heartbeat = setInterval(
@@ -48,7 +48,7 @@ export function main(tasks: NamedTask[], argv = process.argv.slice(2)): void {
       clearInterval(heartbeat);
       await worker.close(config.shutdownTimeoutMs);
       await metricsServer?.close();
-      await Promise.allSettled([sql.end({ timeout: 5 }), redis.quit()]);
+      await runtime.close();
     });
   });
 }

@@ -4,13 +4,12 @@ import type BeeQueue from 'bee-queue';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Queryable, withDeadline } from '../db.ts';
-import { createMetricsRegistry, METRICS_PATH } from '../http/metrics.ts';
+import { createMetricsRegistry, METRICS_PATH } from '../metrics-registry.ts';
 import { outboxBacklog } from './outbox.ts';
 import type { Queues } from './queue.ts';
-import type { JobObserver } from './runner.ts';
+import { JOB_OUTCOMES, type JobObserver } from './runner.ts';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
-const OUTCOMES = ['succeeded', 'retrying', 'failed', 'interrupted', 'poisoned', 'invalid'] as const;
 
 /** What the gauges read at each scrape: the worker's queues (after startWorker) and the outbox. */
 export type WorkerMetricsSources = {
@@ -56,7 +55,7 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
   });
   // Every series exists from the start, so that rate() sees the first increment.
   for (const task of tasks) {
-    for (const outcome of OUTCOMES) jobs.inc({ task, outcome }, 0);
+    for (const outcome of JOB_OUTCOMES) jobs.inc({ task, outcome }, 0);
     retries.inc({ task }, 0);
     stalled.inc({ task }, 0);
   }
@@ -70,7 +69,7 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
     async collect() {
       const from = sources;
       const counts = from
-        ? await Promise.all(tasks.map((task) => queueCounts(from.queues.get(task, true), from.timeoutMs)))
+        ? await Promise.all(tasks.map((task) => queueCounts(from.queues.worker(task), from.timeoutMs)))
         : [];
       this.reset();
       for (const [index, health] of counts.entries()) {

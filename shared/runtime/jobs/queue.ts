@@ -48,19 +48,27 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
     nearTermWindow: config.worker.stallIntervalMs,
   });
 
+  const queueFor = (name: string, isWorker: boolean): BeeQueue => {
+    const key = `${isWorker ? 'w' : 'p'}:${name}`;
+    let queue = queues.get(key);
+    if (!queue) {
+      queue = new BeeQueue(name, settings(isWorker));
+      queue.on('error', (error) => log.warn({ task: name, err: error }, 'queue connection error'));
+      queues.set(key, queue);
+    }
+    return queue;
+  };
+
   return {
     /** RD_PREFIX: outbox rows are written for it, and only relays of the same prefix move them. */
     prefix: config.redis.prefix,
-    /** The queue for a task; `worker` queues take jobs, the others only add them. */
-    get(name: string, worker = false): BeeQueue {
-      const key = `${worker ? 'w' : 'p'}:${name}`;
-      let queue = queues.get(key);
-      if (!queue) {
-        queue = new BeeQueue(name, settings(worker));
-        queue.on('error', (error) => log.warn({ task: name, err: error }, 'queue connection error'));
-        queues.set(key, queue);
-      }
-      return queue;
+    /** The queue a task's jobs are added through: it opens no subscriber connection and takes no jobs. */
+    producer(name: string): BeeQueue {
+      return queueFor(name, false);
+    },
+    /** The queue a worker takes a task's jobs from (and recovers stalled and delayed ones on). */
+    worker(name: string): BeeQueue {
+      return queueFor(name, true);
     },
     /** Stops taking jobs, waits up to `timeoutMs` for running ones, and closes every connection. */
     async close(timeoutMs: number) {
@@ -96,7 +104,7 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
       requestId: enqueueOptions.requestId,
       ...(enqueueOptions.tracked ? { tracked: true } : {}),
     };
-    const job = withPolicy(queues.get(name).createJob(envelope), jobPolicy(task));
+    const job = withPolicy(queues.producer(name).createJob(envelope), jobPolicy(task));
     if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);
     if (enqueueOptions.delayMs) job.delayUntil(Date.now() + enqueueOptions.delayMs);
     try {

@@ -1,8 +1,10 @@
 import type { Queryable } from '../db.ts';
 
-export type JobState = 'queued' | 'active' | 'retrying' | 'succeeded' | 'failed';
+/** A job record's states, in the order a job moves through them (the table's check constraint says the same). */
+export const JOB_STATES = ['queued', 'active', 'retrying', 'succeeded', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 
-/** A job as its owner sees it at GET /jobs/{id}. */
+/** A job as its owner sees it (GET /jobs/{id} in the reference app). */
 export type JobView = {
   id: string;
   task: string;
@@ -28,9 +30,9 @@ type JobPatch = {
  */
 export async function createJobRecord(
   sql: Queryable,
-  job: { id: string; userId: string; task: string },
+  job: { id: string; owner: string; task: string },
 ): Promise<void> {
-  await sql`insert into jobs (id, user_id, task) values (${job.id}, ${job.userId}, ${job.task})`;
+  await sql`insert into jobs (id, owner, task) values (${job.id}, ${job.owner}, ${job.task})`;
 }
 
 /** Applies the worker's view of a tracked job. A finished job is never moved back to an earlier state. */
@@ -46,15 +48,11 @@ export async function updateJobRecord(sql: Queryable, id: string, patch: JobPatc
     where id = ${id} and status not in ('succeeded', 'failed')`;
 }
 
-/** The job if `userId` owns it; another user's job reads as missing. */
-export async function readJobRecord(
-  sql: Queryable,
-  id: string,
-  userId: string,
-): Promise<JobView | undefined> {
+/** The job if `owner` owns it; another owner's job reads as missing. */
+export async function readJobRecord(sql: Queryable, id: string, owner: string): Promise<JobView | undefined> {
   const [row] = await sql<JobView[]>`
     select id, task, status, progress, result, error, created_at as "createdAt", updated_at as "updatedAt"
-    from jobs where id = ${id} and user_id = ${userId}`;
+    from jobs where id = ${id} and owner = ${owner}`;
   if (!row) return undefined;
   const view: JobView = {
     ...row,

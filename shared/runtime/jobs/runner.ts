@@ -1,10 +1,12 @@
 import type BeeQueue from 'bee-queue';
 import * as v from 'valibot';
+import type { Services } from '../app.ts';
+import { elapsedMs } from '../elapsed.ts';
 import { classifyError, fieldErrors } from '../errors.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import { updateJobRecord } from './records.ts';
 import { clearJobStarts, countJobStart, uncountJobStart } from './starts.ts';
-import type { Enqueue, TaskContext } from './task.ts';
+import type { TaskContext } from './task.ts';
 
 /** A payload that fails its schema: the job fails at once, since retrying cannot fix it. */
 export class InvalidPayloadError extends Error {
@@ -39,10 +41,16 @@ export class PoisonJobError extends Error {
   }
 }
 
-type Services = Pick<TaskContext<unknown>, 'sql' | 'redis' | 'log' | 'config'> & { enqueue: Enqueue };
-
 /** How a job's run ended; `invalid` and `poisoned` jobs are failed without running. */
-export type JobOutcome = 'succeeded' | 'retrying' | 'failed' | 'interrupted' | 'poisoned' | 'invalid';
+export const JOB_OUTCOMES = [
+  'succeeded',
+  'retrying',
+  'failed',
+  'interrupted',
+  'poisoned',
+  'invalid',
+] as const;
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 /** Told how each job ended (the worker's metrics); `seconds` is how long `run` ran, when it did. */
 export type JobObserver = (ended: {
@@ -128,7 +136,7 @@ export async function runJob(
       },
     };
     const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
-    const durationMs = elapsed(started);
+    const durationMs = elapsedMs(started);
     log.info({ durationMs, outcome: 'succeeded' }, 'job');
     observe({ task: name, outcome: 'succeeded', attempt, seconds: durationMs / 1000 });
     await Promise.all([
@@ -146,7 +154,7 @@ export async function runJob(
     if (interrupted || storeDown) job.options.retries = (job.options.retries ?? 0) + 1;
     if (storeDown) waitForStore(job);
     const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
-    const durationMs = elapsed(started);
+    const durationMs = elapsedMs(started);
     log.warn({ durationMs, outcome, storeDown, err: error }, 'job');
     observe({ task: name, outcome, attempt, seconds: durationMs / 1000 });
     if (interrupted || storeDown) {
@@ -177,8 +185,4 @@ const STORE_RETRY_MS = 1_000;
 function failForGood(job: BeeQueue.Job<JobEnvelope>) {
   job.options.retries = 0;
   job.options.failedAt = new Date().toISOString();
-}
-
-function elapsed(started: number) {
-  return Math.round((performance.now() - started) * 100) / 100;
 }

@@ -1,8 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { Sql } from 'postgres';
 import type * as v from 'valibot';
-import type { Config } from '../config.ts';
+import type { Services } from '../app.ts';
 import type { Queryable } from '../db.ts';
 
 /** How a failed job waits before its next try. */
@@ -49,7 +46,8 @@ export type Enqueue = <Payload>(
   options?: EnqueueOptions,
 ) => Promise<{ id: string }>;
 
-export type TaskContext<Payload> = {
+/** What `run` is given: the job, and the same services a handler gets (with a job-scoped `log`). */
+export type TaskContext<Payload> = Services & {
   payload: Payload;
   jobId: string;
   task: string;
@@ -57,11 +55,6 @@ export type TaskContext<Payload> = {
   attempt: number;
   /** Aborted when the job passes its timeout or the worker shuts down: stop work when it fires. */
   signal: AbortSignal;
-  sql: Sql;
-  redis: Redis;
-  log: Logger;
-  config: Config;
-  enqueue: Enqueue;
   /** Reports progress, 0 to 100, to whoever watches the job. */
   progress(percent: number): Promise<void>;
 };

@@ -1,19 +1,17 @@
 import { Cron } from 'croner';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Sql } from 'postgres';
-import type { Config } from '../config.ts';
-import { createEnqueue, createQueues, type NamedTask } from './queue.ts';
+import type { Runtime } from '../compose.ts';
+import type { NamedTask } from './queue.ts';
 import { startOutboxRelay } from './relay.ts';
 import { type JobObserver, runJob } from './runner.ts';
+import type { Enqueue } from './task.ts';
 
 export type WorkerOptions = {
   tasks: NamedTask[];
-  config: Config;
-  sql: Sql;
-  redis: Redis;
-  log: Logger;
-  /** Counts jobs and stalls (see shared/worker-metrics.ts). */
+  /** The process's runtime (see composeRuntime), composed with these same tasks. */
+  runtime: Runtime;
+  /** Counts jobs and stalls (see jobs/metrics.ts). */
   metrics?: { jobEnded: JobObserver; jobStalled(task: string): void };
 };
 
@@ -23,9 +21,9 @@ export type WorkerOptions = {
  * enqueued inside transactions) onto the queues.
  */
 export function startWorker(options: WorkerOptions) {
-  const { tasks, config, sql, redis, log, metrics } = options;
-  const queues = createQueues(config, log);
-  const enqueue = createEnqueue(queues, { timeoutMs: config.enqueueTimeoutMs, tasks });
+  const { tasks, metrics } = options;
+  const { config, queues, services } = options.runtime;
+  const { sql, redis, log, enqueue } = services;
   const stopping = new AbortController();
   const crons: Cron[] = [];
   const unknown = [...config.worker.scheduleOverrides.keys()].filter(
@@ -38,11 +36,11 @@ export function startWorker(options: WorkerOptions) {
   }
 
   for (const task of tasks) {
-    const queue = queues.get(task.name, true);
+    const queue = queues.worker(task.name);
     // bee-queue's stall check emits one per job it put back on the queue because its worker stopped beating.
     if (metrics) queue.on('stalled', () => metrics.jobStalled(task.name));
     queue.process(task.definition.concurrency, (job) =>
-      runJob(task, job, { sql, redis, log, config, enqueue }, stopping.signal, metrics?.jobEnded),
+      runJob(task, job, services, stopping.signal, metrics?.jobEnded),
     );
     queue.checkStalledJobs(config.worker.stallIntervalMs).catch((error) => {
       log.warn({ task: task.name, err: error }, 'stalled-job check failed');
@@ -83,7 +81,7 @@ export function startWorker(options: WorkerOptions) {
 function scheduleTask(
   task: NamedTask,
   schedule: string,
-  services: { redis: Redis; log: Logger; enqueue: ReturnType<typeof createEnqueue> },
+  services: { redis: Redis; log: Logger; enqueue: Enqueue },
 ): Cron {
   return new Cron(schedule, { protect: true, catch: true }, async (cron: Cron) => {
     const tick = (cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date()).toISOString();

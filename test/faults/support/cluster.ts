@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
@@ -12,9 +11,6 @@ import {
   type ThrowawayPostgres,
   type ThrowawayRedis,
 } from '../../support/throwaway-servers.ts';
-
-const projectSql = fileURLToPath(new URL('../../../sql/', import.meta.url));
-const OUTBOX_MIGRATION = '0006_create-outbox.sql';
 
 export const faultRoot = fileURLToPath(new URL('../../fixtures/faults/', import.meta.url));
 
@@ -34,8 +30,7 @@ export type Cluster = Awaited<ReturnType<typeof startCluster>>;
  */
 export async function startCluster(stores: Stores, env: Record<string, string> = {}) {
   const { dir, cleanup } = await installBuiltApp(faultRoot);
-  // The fault app enqueues through the outbox too: it takes the project's own migration for it, not a copy.
-  await copyFile(path.join(projectSql, OUTBOX_MIGRATION), path.join(dir, 'sql', OUTBOX_MIGRATION));
+  // The fault app enqueues through the outbox too: the runtime's own migrations bring its table.
   const database = `fault_${randomBytes(4).toString('hex')}`;
   const admin = postgres({ ...stores.pg, database: 'postgres', max: 1, onnotice: () => {} });
   await admin`create database ${admin(database)}`;

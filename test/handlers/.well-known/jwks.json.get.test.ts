@@ -38,8 +38,8 @@ describe('GET /.well-known/jwks.json', () => {
     expect(jwks.keys.map((key) => key.kid)).toContain(header.kid);
     const { payload } = await jwtVerify(user.accessToken, createLocalJWKSet(jwks), {
       algorithms: ['EdDSA'],
-      issuer: t.config.auth.issuer,
-      audience: t.config.auth.audience,
+      issuer: t.settings.auth.issuer,
+      audience: t.settings.auth.audience,
       typ: 'at+jwt',
     });
     expect(payload.sub).toBe(user.id);

@@ -31,7 +31,7 @@ describe('POST /auth/login', () => {
       accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       refreshToken: expect.any(String),
       tokenType: 'Bearer',
-      expiresIn: t.config.auth.accessTokenTtlSeconds,
+      expiresIn: t.settings.auth.accessTokenTtlSeconds,
     });
     const me = await t.request('GET', '/auth/me', {
       headers: { authorization: `Bearer ${pair.accessToken}` },
@@ -56,7 +56,7 @@ describe('POST /auth/login', () => {
   });
 
   it('refuses the sixth try in a minute for one email and address with 429 and Retry-After', async () => {
-    expect(t.config.auth.loginAttemptsPerMinute).toBe(5);
+    expect(t.settings.auth.loginAttemptsPerMinute).toBe(5);
     const user = await register();
     const bystander = await register();
     for (let i = 0; i < 5; i++) {

@@ -30,8 +30,8 @@ describe('GET /auth/me', () => {
     expect((await t.request('GET', '/auth/me')).status).toBe(401);
     const garbled = { authorization: `${user.headers.authorization.slice(0, -4)}AAAA` };
     expect((await t.request('GET', '/auth/me', { headers: garbled })).status).toBe(401);
-    const settings = { ...t.config.auth, ttlSeconds: 60 };
-    const expired = signAccessToken(t.keys, settings, user.id, Date.now() - 10 * 60_000).token;
+    const settings = { ...t.settings.auth, ttlSeconds: 60 };
+    const expired = signAccessToken(t.services.keys, settings, user.id, Date.now() - 10 * 60_000).token;
     const response = await t.request('GET', '/auth/me', { headers: { authorization: `Bearer ${expired}` } });
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
@@ -39,9 +39,9 @@ describe('GET /auth/me', () => {
 
   it('answers 401 for a token meant for another audience or from another issuer', async () => {
     const user = await signUp(t);
-    const settings = { ...t.config.auth, ttlSeconds: 300 };
+    const settings = { ...t.settings.auth, ttlSeconds: 300 };
     for (const other of [{ audience: 'another-api' }, { issuer: 'someone-else' }]) {
-      const { token } = signAccessToken(t.keys, { ...settings, ...other }, user.id);
+      const { token } = signAccessToken(t.services.keys, { ...settings, ...other }, user.id);
       const response = await t.request('GET', '/auth/me', { headers: bearer(token) });
       expect(response.status, JSON.stringify(other)).toBe(401);
     }
@@ -50,14 +50,14 @@ describe('GET /auth/me', () => {
   it('answers 401 for a token signed by a key outside the keyring', async () => {
     const user = await signUp(t);
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const settings = { ...t.config.auth, ttlSeconds: 300 };
+    const settings = { ...t.settings.auth, ttlSeconds: 300 };
     const stranger = (kid: string): Keyring => ({
       signing: { kid, key: privateKey },
       verifying: new Map(),
       jwks: { keys: [] },
     });
     const ownKid = thumbprint(publicKey.export({ format: 'jwk' }));
-    const knownKid = t.keys.signing?.kid as string;
+    const knownKid = t.services.keys.signing?.kid as string;
     for (const kid of [ownKid, knownKid]) {
       const { token } = signAccessToken(stranger(kid), settings, user.id);
       expect((await t.request('GET', '/auth/me', { headers: bearer(token) })).status, kid).toBe(401);
@@ -66,9 +66,9 @@ describe('GET /auth/me', () => {
 
   it('answers 401 for an unsigned token (alg none)', async () => {
     const user = await signUp(t);
-    const { claims } = signAccessToken(t.keys, { ...t.config.auth, ttlSeconds: 300 }, user.id);
+    const { claims } = signAccessToken(t.services.keys, { ...t.settings.auth, ttlSeconds: 300 }, user.id);
     const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const header = part({ alg: 'none', typ: 'at+jwt', kid: t.keys.signing?.kid });
+    const header = part({ alg: 'none', typ: 'at+jwt', kid: t.services.keys.signing?.kid });
     for (const token of [`${header}.${part(claims)}.`, `${header}.${part(claims)}.AAAA`]) {
       expect((await t.request('GET', '/auth/me', { headers: bearer(token) })).status, token).toBe(401);
     }

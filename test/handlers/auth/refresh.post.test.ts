@@ -28,7 +28,7 @@ describe('POST /auth/refresh', () => {
       accessToken: expect.any(String),
       refreshToken: expect.any(String),
       tokenType: 'Bearer',
-      expiresIn: t.config.auth.accessTokenTtlSeconds,
+      expiresIn: t.settings.auth.accessTokenTtlSeconds,
     });
     expect(pair.refreshToken).not.toBe(user.refreshToken);
     const me = await t.request('GET', '/auth/me', {

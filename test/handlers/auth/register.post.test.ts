@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker } from '#runtime/jobs/worker.ts';
-import { captureLog, createTestApp, projectRoot, type TestApp } from '../../support/app.ts';
-import { testConfig } from '../../support/context.ts';
+import { createTestApp, projectRoot, startTestWorker, type TestApp } from '../../support/app.ts';
 import { freePort } from '../../support/services.ts';
 
 let t: TestApp;
@@ -150,9 +148,10 @@ async function welcomeStatus(userId: string) {
 
 /** Runs a worker of send-welcome-email on the working Redis under `prefix` while `body` runs. */
 async function runWorker(prefix: string, body: () => Promise<void>) {
-  const tasks = t.tasks.filter((task) => task.name === 'send-welcome-email');
-  const config = testConfig({ RD_PREFIX: prefix });
-  const worker = startWorker({ tasks, config, sql: t.sql, redis: t.redis, log: captureLog().log });
+  const worker = await startTestWorker(['send-welcome-email'], {
+    root: projectRoot,
+    env: { RD_PREFIX: prefix },
+  });
   try {
     await body();
   } finally {

@@ -36,7 +36,7 @@ const task = (module: Record<string, unknown>, file = 'tasks/send-email.ts'): Lo
   module,
 });
 const app = (routes: LoadedRoute[], tasks: LoadedTask[] = []) =>
-  describeApp({ title: 'Notes', version: '1.2.3', routes, tasks });
+  describeApp({ app: {}, package: { name: 'Notes', version: '1.2.3' }, routes, tasks });
 
 describe('describeApp', () => {
   it('describes well-formed handlers and tasks: an OpenAPI document and each task’s policy', () => {

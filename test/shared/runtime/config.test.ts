@@ -1,12 +1,17 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '#runtime/config.ts';
+import { ConfigError, loadConfig, type SettingsSchema } from '#runtime/config.ts';
+import { wholeNumber } from '#runtime/env-fields.ts';
 import { testConfig } from '../../support/context.ts';
 
 const minimal = { PG_HOST: 'db', POSTGRES_USER: 'app', POSTGRES_DB: 'app', RD_HOST: 'cache' };
 
-function configError(env: Record<string, string>): ConfigError {
+/** Settings of an app's own, as an app module declares them. */
+const AppSettings = v.object({ SMTP_URL: v.optional(v.string()), LIMIT: wholeNumber(5, 1, 10) });
+
+function configError(env: Record<string, string>, settings?: SettingsSchema): ConfigError {
   try {
-    loadConfig(env);
+    loadConfig(env, settings);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -29,7 +34,12 @@ describe('loadConfig', () => {
       poolMax: 10,
     });
     expect(config.redis).toEqual({ host: 'cache', port: 6379, password: undefined, db: 0, prefix: 'app' });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3030, bodyLimitBytes: 1024 * 1024 });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 3030,
+      bodyLimitBytes: 1024 * 1024,
+      trustProxy: false,
+    });
     expect(config.migrateOnStart).toBe(true);
   });
 
@@ -75,8 +85,8 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset, as compose passes for an unset default', () => {
-    const config = loadConfig({ ...minimal, SMTP_URL: '', AP_PORT: '', RD_PASSWORD: '' });
-    expect(config.mail.smtpUrl).toBeUndefined();
+    const config = loadConfig({ ...minimal, SMTP_URL: '', AP_PORT: '', RD_PASSWORD: '' }, AppSettings);
+    expect(config.settings).toEqual({ SMTP_URL: undefined, LIMIT: 5 });
     expect(config.http.port).toBe(3030);
     expect(configError({ ...minimal, PG_HOST: '' }).message).toMatch(/PG_HOST: is required/);
   });
@@ -101,6 +111,21 @@ describe('loadConfig', () => {
 
     expect(config.env).toBe('production');
     expect(config.redis.password).toBe('rd-2j8q');
+  });
+
+  it("validates the app's settings with the runtime's, listing every problem of both in one message", () => {
+    const { PG_HOST: _missing, ...rest } = minimal;
+    const error = configError({ ...rest, LIMIT: 'lots' }, AppSettings);
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toMatch(/PG_HOST: .*\(it is not set\)/);
+    expect(error.message).toContain('LIMIT: must be a whole number (got "lots")');
+  });
+
+  it('gives the app the output of its settings schema, and the runtime none of its variables', () => {
+    const config = loadConfig({ ...minimal, LIMIT: '7', SMTP_URL: 'smtp://mail' }, AppSettings);
+    expect(config.settings).toEqual({ SMTP_URL: 'smtp://mail', LIMIT: 7 });
+    expect(JSON.stringify({ ...config, settings: undefined })).not.toContain('smtp://mail');
+    expect(loadConfig(minimal).settings).toEqual({});
   });
 
   it('loads the environment the test harness provides', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { migrate } from '#runtime/migrations.ts';
+import { applyMigrations, readMigrations } from '#runtime/migrations.ts';
 
 const env = inject('env');
 const server = {
@@ -42,6 +42,10 @@ async function folder(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
+/** Applies one folder's files alone, without the runtime's own migrations. */
+const migrateFolder = async (sql: Sql, dir: string, log?: Parameters<typeof applyMigrations>[2]) =>
+  applyMigrations(sql, await readMigrations(dir), log);
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const tableExists = async (sql: Sql, table: string) =>
   (await sql<{ found: string | null }[]>`select to_regclass(${table}::text)::text as found`)[0]?.found !=
@@ -63,7 +67,7 @@ describe('migrate', () => {
     const dir = await folder(files);
     const logged: unknown[] = [];
 
-    const result = await migrate(sql, dir, { info: (obj, msg) => logged.push([obj, msg]) });
+    const result = await migrateFolder(sql, dir, { info: (obj, msg) => logged.push([obj, msg]) });
 
     const names = ['0001_create-users.sql', '0002_create-notes.sql', '0010_add-note-title.sql'] as const;
     expect(result.applied).toEqual(names);
@@ -75,24 +79,26 @@ describe('migrate', () => {
   it('applies nothing on a second run', async () => {
     const { sql } = await freshDatabase();
     const dir = await folder({ '0001_create-things.sql': 'create table things (id int);' });
-    expect((await migrate(sql, dir)).applied).toEqual(['0001_create-things.sql']);
+    expect((await migrateFolder(sql, dir)).applied).toEqual(['0001_create-things.sql']);
 
-    expect(await migrate(sql, dir)).toEqual({ applied: [] });
+    expect(await migrateFolder(sql, dir)).toEqual({ applied: [] });
     expect(await recorded(sql)).toHaveLength(1);
   });
 
   it('applies only the new file when one is added later', async () => {
     const { sql } = await freshDatabase();
     const dir = await folder({ '0001_create-things.sql': 'create table things (id int);' });
-    await migrate(sql, dir);
+    await migrateFolder(sql, dir);
     await writeFile(join(dir, '0002_add-name.sql'), 'alter table things add column name text;');
 
-    expect(await migrate(sql, dir)).toEqual({ applied: ['0002_add-name.sql'] });
+    expect(await migrateFolder(sql, dir)).toEqual({ applied: ['0002_add-name.sql'] });
   });
 
   it('treats a missing folder as no migrations', async () => {
     const { sql } = await freshDatabase();
-    expect(await migrate(sql, join(tmpdir(), `no-such-folder-${randomBytes(4).toString('hex')}`))).toEqual({
+    expect(
+      await migrateFolder(sql, join(tmpdir(), `no-such-folder-${randomBytes(4).toString('hex')}`)),
+    ).toEqual({
       applied: [],
     });
   });
@@ -100,11 +106,11 @@ describe('migrate', () => {
   it('refuses an applied file that was changed since, naming it, and applies nothing else', async () => {
     const { sql } = await freshDatabase();
     const dir = await folder({ '0001_create-things.sql': 'create table things (id int);' });
-    await migrate(sql, dir);
+    await migrateFolder(sql, dir);
     await writeFile(join(dir, '0001_create-things.sql'), 'create table things (id bigint);');
     await writeFile(join(dir, '0002_create-others.sql'), 'create table others (id int);');
 
-    await expect(migrate(sql, dir)).rejects.toThrow(
+    await expect(migrateFolder(sql, dir)).rejects.toThrow(
       /0001_create-things\.sql: this migration was changed after being applied.*add a new migration file/s,
     );
     expect(await tableExists(sql, 'others')).toBe(false);
@@ -115,7 +121,7 @@ describe('migrate', () => {
     const { sql } = await freshDatabase();
     const dir = await folder({ '0001_ok.sql': 'create table ok (id int);', '12_x.sql': 'select 1;' });
 
-    await expect(migrate(sql, dir)).rejects.toThrow(
+    await expect(migrateFolder(sql, dir)).rejects.toThrow(
       `${join(dir, '12_x.sql')}: migration files are named NNNN_name.sql`,
     );
     expect(await tableExists(sql, 'schema_migrations')).toBe(false);
@@ -125,7 +131,7 @@ describe('migrate', () => {
     const { sql } = await freshDatabase();
     const dir = await folder({ '0001_a.sql': 'select 1;', '0001_b.sql': 'select 2;' });
 
-    await expect(migrate(sql, dir)).rejects.toThrow(
+    await expect(migrateFolder(sql, dir)).rejects.toThrow(
       /0001_a\.sql and .*0001_b\.sql: two migrations share the number/,
     );
   });
@@ -138,7 +144,9 @@ describe('migrate', () => {
       '0003_create-later.sql': 'create table later (id int);',
     });
 
-    await expect(migrate(sql, dir)).rejects.toThrow(/0002_broken\.sql: migration failed.*division by zero/);
+    await expect(migrateFolder(sql, dir)).rejects.toThrow(
+      /0002_broken\.sql: migration failed.*division by zero/,
+    );
     expect(await tableExists(sql, 'things')).toBe(true);
     expect(await tableExists(sql, 'half_done')).toBe(false);
     expect(await tableExists(sql, 'later')).toBe(false);
@@ -154,7 +162,7 @@ describe('migrate', () => {
     });
     const [first, second] = [connect(), connect()];
 
-    const results = await Promise.all([migrate(first, dir), migrate(second, dir)]);
+    const results = await Promise.all([migrateFolder(first, dir), migrateFolder(second, dir)]);
 
     expect(results.flatMap((result) => result.applied).sort()).toEqual([
       '0001_create-runs.sql',

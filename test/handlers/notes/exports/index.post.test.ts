@@ -2,10 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboxRelay } from '#runtime/jobs/relay.ts';
-import { startWorker } from '#runtime/jobs/worker.ts';
 import { signAccessToken } from '#shared/tokens.ts';
-import { captureLog, createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
-import { testConfig } from '../../../support/context.ts';
+import {
+  captureLog,
+  createTestApp,
+  projectRoot,
+  startTestWorker,
+  type TestApp,
+  type TestWorker,
+} from '../../../support/app.ts';
 import { insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';
 import { type SignedIn, signUp } from '../../../support/users.ts';
 
@@ -20,9 +25,9 @@ const startExport = (user: SignedIn, body: unknown, headers: Record<string, stri
 const poll = { timeout: 15_000, interval: 50 };
 const countRows = async (user: SignedIn) => {
   const [row] = await t.sql<{ jobs: number; exports: number; keys: number }[]>`
-    select (select count(*)::int from jobs where user_id = ${user.id}) as jobs,
+    select (select count(*)::int from jobs where owner = ${user.id}) as jobs,
            (select count(*)::int from exports where user_id = ${user.id}) as exports,
-           (select count(*)::int from idempotency_keys where user_id = ${user.id}) as keys`;
+           (select count(*)::int from idempotency_keys where owner = ${user.id}) as keys`;
   return row;
 };
 
@@ -34,8 +39,8 @@ describe('POST /notes/exports', () => {
     const body = (await response.json()) as { id: string };
     expect(body).toEqual({ id: expect.any(String), status: 'queued', links: { self: `/jobs/${body.id}` } });
     expect(response.headers.get('location')).toBe(`/jobs/${body.id}`);
-    expect(await t.sql`select user_id, task, status, progress from jobs where id = ${body.id}`).toEqual([
-      { user_id: user.id, task: 'export-notes', status: 'queued', progress: 0 },
+    expect(await t.sql`select owner, task, status, progress from jobs where id = ${body.id}`).toEqual([
+      { owner: user.id, task: 'export-notes', status: 'queued', progress: 0 },
     ]);
     expect(await t.sql`select user_id, format, content from exports where id = ${body.id}`).toEqual([
       { user_id: user.id, format: 'csv', content: null },
@@ -58,7 +63,7 @@ describe('POST /notes/exports', () => {
       enqueue: t.enqueue,
     });
     try {
-      const queue = t.queues.get('export-notes');
+      const queue = t.queues.producer('export-notes');
       await expect
         .poll(async () => (await queue.getJob(body.id))?.data, poll)
         .toMatchObject({
@@ -134,8 +139,8 @@ describe('POST /notes/exports', () => {
     });
     const key = { 'idempotency-key': `key-${randomUUID()}` };
     // Each test app signs with its own throwaway key, so the broken one needs a token of its own.
-    const settings = { ...broken.config.auth, ttlSeconds: 60 };
-    const { token } = signAccessToken(broken.keys, settings, user.id);
+    const settings = { ...broken.settings.auth, ttlSeconds: 60 };
+    const { token } = signAccessToken(broken.services.keys, settings, user.id);
     let id: string;
     try {
       const accepted = await broken.request('POST', '/notes/exports', {
@@ -155,9 +160,7 @@ describe('POST /notes/exports', () => {
     expect(replayed.status).toBe(202);
     expect(((await replayed.json()) as { id: string }).id).toBe(id);
 
-    const tasks = t.tasks.filter((task) => task.name === 'export-notes');
-    const config = testConfig({ RD_PREFIX: prefix });
-    const worker = startWorker({ tasks, config, sql: t.sql, redis: t.redis, log: captureLog().log });
+    const worker = await startTestWorker(['export-notes'], { root: projectRoot, env: { RD_PREFIX: prefix } });
     try {
       await expect
         .poll(async () => {
@@ -184,10 +187,12 @@ describe('POST /notes/exports', () => {
 });
 
 describe('POST /notes/exports, run by a worker', () => {
-  let worker: ReturnType<typeof startWorker>;
-  beforeAll(() => {
-    const tasks = t.tasks.filter((task) => task.name === 'export-notes');
-    worker = startWorker({ tasks, config: t.config, sql: t.sql, redis: t.redis, log: captureLog().log });
+  let worker: TestWorker;
+  beforeAll(async () => {
+    worker = await startTestWorker(['export-notes'], {
+      root: projectRoot,
+      env: { RD_PREFIX: t.config.redis.prefix },
+    });
   });
   afterAll(() => worker.close(2_000));
 

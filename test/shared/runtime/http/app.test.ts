@@ -26,7 +26,7 @@ describe('handlers from files', () => {
     expect(response.status).toBe(201);
     const body = (await response.json()) as { id: string; jobId: string };
     expect(response.headers.get('location')).toBe(`/items/${body.id}`);
-    const job = await t.queues.get('record-item').getJob(body.jobId);
+    const job = await t.queues.producer('record-item').getJob(body.jobId);
     expect(job.data.payload).toEqual({ itemId: body.id, kind: 'created' });
     expect(job.data.requestId).toBe(response.headers.get('x-request-id'));
   });

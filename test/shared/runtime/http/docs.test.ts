@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { docsRoutes, swaggerUiAssetsDir } from '#runtime/http/docs.ts';
+import { docsRoutes } from '#runtime/http/docs.ts';
+import { swaggerUiDir } from '../../../../build.mjs';
 
-const assets = swaggerUiAssetsDir();
+const assets = swaggerUiDir();
 const app = new Hono().route('/docs', docsRoutes(assets));
 
 describe('GET /docs', () => {

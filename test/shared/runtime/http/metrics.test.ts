@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpMetrics, createMetricsRegistry } from '#runtime/http/metrics.ts';
+import { createHttpMetrics } from '#runtime/http/metrics.ts';
+import { createMetricsRegistry } from '#runtime/metrics-registry.ts';
 import { createTestApp, type TestApp } from '../../../support/app.ts';
 import { parseMetrics, sampleValue } from '../../../support/metrics.ts';
 

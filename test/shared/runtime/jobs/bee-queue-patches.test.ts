@@ -7,20 +7,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '#runtime/config.ts';
 import { createEnqueue, createQueues, type NamedTask, type Queues } from '#runtime/jobs/queue.ts';
 import { defineTask, type Enqueue, taskRef } from '#runtime/jobs/task.ts';
-import { startWorker } from '#runtime/jobs/worker.ts';
 import { createRedis } from '#runtime/redis.ts';
-import { captureLog } from '../../../support/app.ts';
-import { testConfigOnRedis, testSql } from '../../../support/context.ts';
+import { captureLog, startTestWorker, type TestWorker } from '../../../support/app.ts';
+import { envOnRedis, testConfig, testSql } from '../../../support/context.ts';
 import { startRedis, type ThrowawayRedis } from '../../../support/throwaway-servers.ts';
 
 // SCRIPT FLUSH and restarts hit every client of a server, so this file owns its Redis.
 let server: ThrowawayRedis;
+let env: Record<string, string>;
 let config: Config;
 let redis: Redis;
 let sql: Sql;
 let queues: Queues;
 let enqueue: Enqueue;
-const workers: ReturnType<typeof startWorker>[] = [];
+const workers: TestWorker[] = [];
 
 const Probe = v.object({ key: v.string() });
 const probe: NamedTask = {
@@ -44,10 +44,8 @@ const lua = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { sh
 
 beforeAll(async () => {
   server = await startRedis();
-  config = testConfigOnRedis(server, {
-    RD_PREFIX: `bp${randomUUID().slice(0, 8)}`,
-    WORKER_STALL_INTERVAL_MS: '500',
-  });
+  env = envOnRedis(server, { RD_PREFIX: `bp${randomUUID().slice(0, 8)}`, WORKER_STALL_INTERVAL_MS: '500' });
+  config = testConfig(env);
   redis = createRedis(config.redis);
   sql = testSql();
   queues = createQueues(config, captureLog().log);
@@ -62,11 +60,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function worker() {
-  const { lines, log } = captureLog();
-  const started = startWorker({ tasks: [probe], config, sql, redis, log });
+async function worker() {
+  const started = await startTestWorker([probe], { env });
   workers.push(started);
-  return { ...started, logs: lines };
+  return started;
 }
 
 const scriptErrors = (logs: Record<string, unknown>[]) =>
@@ -80,12 +77,12 @@ describe('bee-queue after its Lua scripts are gone from Redis', () => {
     expect(await redis.lrange('q:note:waiting', 0, -1)).toEqual(
       expect.arrayContaining([first.id, second.id]),
     );
-    const job = await queues.get('note').getJob(second.id);
+    const job = await queues.producer('note').getJob(second.id);
     expect(job.data.payload).toEqual({ n: 2 });
   });
 
   it('saves every job of a saveAll batch after SCRIPT FLUSH', async () => {
-    const queue = queues.get('note');
+    const queue = queues.producer('note');
     const jobs = [queue.createJob({ payload: { n: 3 } }), queue.createJob({ payload: { n: 4 } })];
     await redis.script('FLUSH');
     const errors = await queue.saveAll(jobs);
@@ -96,7 +93,7 @@ describe('bee-queue after its Lua scripts are gone from Redis', () => {
   });
 
   it('keeps a worker processing after SCRIPT FLUSH: delayed jobs are raised, stalled checks go on', async () => {
-    const w = worker();
+    const w = await worker();
     const key = randomUUID();
     await enqueue(probe.definition, { key }, { delayMs: 1_000 });
     // Only the worker calls scripts from here on: raising the delayed job and its stalled-job checks.
@@ -111,7 +108,7 @@ describe('bee-queue after its Lua scripts are gone from Redis', () => {
   });
 
   it('enqueues again within 5 s of a restarted Redis coming back, and the worker runs the job', async () => {
-    const w = worker();
+    const w = await worker();
     await enqueue(note, { n: 5 });
     await server.restart();
     const back = Date.now();

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FailedJobsError, listFailedJobs, retryFailedJob } from '#runtime/jobs/failed-jobs.ts';
 import { startsKey } from '#runtime/jobs/starts.ts';
-import { startWorker } from '#runtime/jobs/worker.ts';
 import flaky from '../../../fixtures/app/tasks/flaky.ts';
 import recordItem from '../../../fixtures/app/tasks/record-item.ts';
-import { captureLog, createTestApp, type TestApp } from '../../../support/app.ts';
+import { createTestApp, startTestWorker, type TestApp, type TestWorker } from '../../../support/app.ts';
 
 let t: TestApp;
-let worker: ReturnType<typeof startWorker> | undefined;
+let worker: TestWorker | undefined;
 beforeAll(async () => {
   t = await createTestApp({ env: { RD_PREFIX: `fj${randomUUID().slice(0, 8)}` } });
 });
@@ -23,13 +22,7 @@ const stores = () => ({ queues: t.queues, redis: t.redis, sql: t.sql });
 
 /** Runs the named fixture tasks until `failed` holds every id given, then stops the worker. */
 async function failAll(names: string[], ids: string[]) {
-  worker = startWorker({
-    tasks: t.tasks.filter((task) => names.includes(task.name)),
-    config: t.config,
-    sql: t.sql,
-    redis: t.redis,
-    log: captureLog().log,
-  });
+  worker = await startTestWorker(names, { env: { RD_PREFIX: t.config.redis.prefix } });
   const failed = async () => (await listFailedJobs(t.queues, t.tasks)).map((job) => job.id);
   await expect.poll(failed, poll).toEqual(expect.arrayContaining(ids));
   await worker.close(1_000);
@@ -90,7 +83,7 @@ describe('retryFailedJob', () => {
     const retried = await retryFailedJob(stores(), t.tasks, 'flaky', id);
     expect(retried).toMatchObject({ task: 'flaky', id, retries: 3, tracked: true });
     expect(retried.message).toContain(`flaky job ${id} is waiting again with 3 retries`);
-    const job = await t.queues.get('flaky').getJob(id);
+    const job = await t.queues.producer('flaky').getJob(id);
     expect(job.options.retries).toBe(3);
     expect(job.options.failedAt).toBeUndefined();
     expect(await t.redis.lrange('q:flaky:waiting', 0, -1)).toEqual([id]);

@@ -3,17 +3,22 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSql } from '#runtime/db.ts';
-import { createMetricsRegistry } from '#runtime/http/metrics.ts';
 import { createWorkerMetrics, type MetricsServer, serveMetrics } from '#runtime/jobs/metrics.ts';
 import { addToOutbox } from '#runtime/jobs/outbox.ts';
 import { createQueues } from '#runtime/jobs/queue.ts';
 import { startsKey } from '#runtime/jobs/starts.ts';
-import { startWorker } from '#runtime/jobs/worker.ts';
+import { createMetricsRegistry } from '#runtime/metrics-registry.ts';
 import { migrate } from '#runtime/migrations.ts';
 import flaky from '../../../fixtures/app/tasks/flaky.ts';
 import recordItem from '../../../fixtures/app/tasks/record-item.ts';
 import sleep from '../../../fixtures/app/tasks/sleep.ts';
-import { captureLog, createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
+import {
+  captureLog,
+  createTestApp,
+  projectRoot,
+  startTestWorker,
+  type TestApp,
+} from '../../../support/app.ts';
 import { testConfig } from '../../../support/context.ts';
 import { sampleValue } from '../../../support/metrics.ts';
 import { createScratchDatabase } from '../../../support/processes.ts';
@@ -37,16 +42,18 @@ const poll = { timeout: 15_000, interval: 100 };
 
 /** A worker of the named fixture tasks with its metrics served on a free port, as worker-main wires them. */
 async function worker(names: string[]) {
-  const { lines, log } = captureLog();
   const metrics = createWorkerMetrics(names, createMetricsRegistry({ processMetrics: false }));
-  const tasks = t.tasks.filter((task) => names.includes(task.name));
-  const started = startWorker({ tasks, config: t.config, sql: t.sql, redis: t.redis, log, metrics });
+  const started = await startTestWorker(names, { env: { RD_PREFIX: t.config.redis.prefix }, metrics });
   cleanups.push(() => started.close(1_000));
   metrics.watch({ queues: started.queues, sql: t.sql, prefix: t.config.redis.prefix });
-  const server = (await serveMetrics(metrics.registry, { host: '127.0.0.1', port: 0 }, log)) as MetricsServer;
+  const server = (await serveMetrics(
+    metrics.registry,
+    { host: '127.0.0.1', port: 0 },
+    started.runtime.log,
+  )) as MetricsServer;
   cleanups.push(() => server.close());
   const scrape = async () => (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  return { ...started, logs: lines, scrape, port: server.port };
+  return { ...started, scrape, port: server.port };
 }
 
 describe('the worker metrics', () => {

@@ -6,10 +6,9 @@ import { outboxBacklog } from '#runtime/jobs/outbox.ts';
 import { createEnqueue, createQueues } from '#runtime/jobs/queue.ts';
 import { type OutboxRelayOptions, startOutboxRelay } from '#runtime/jobs/relay.ts';
 import type { Enqueue } from '#runtime/jobs/task.ts';
-import { startWorker } from '#runtime/jobs/worker.ts';
 import { createRedis } from '#runtime/redis.ts';
 import recordItem from '../../../fixtures/app/tasks/record-item.ts';
-import { captureLog, createTestApp, type TestApp } from '../../../support/app.ts';
+import { captureLog, createTestApp, startTestWorker, type TestApp } from '../../../support/app.ts';
 import { testConfig } from '../../../support/context.ts';
 import { freePort, startRedis } from '../../../support/services.ts';
 
@@ -99,15 +98,13 @@ describe('enqueue with { tx }', () => {
 describe('startOutboxRelay', () => {
   it('moves a committed transaction’s job to the queue, under the same id, and the worker runs it', async () => {
     const config = ownConfig();
-    const { lines, log } = captureLog();
-    const tasks = t.tasks.filter((task) => task.name === 'record-item');
-    const worker = startWorker({ tasks, config, sql: t.sql, redis: t.redis, log });
+    const worker = await startTestWorker(['record-item'], { env: { RD_PREFIX: config.redis.prefix } });
     cleanups.push(() => worker.close(1_000));
     const { itemId, jobId } = await t.sql.begin((tx) => createItem(worker.enqueue, tx));
     await expect
       .poll(() => t.sql`select kind, attempts from fixture_item_events where item_id = ${itemId}`, poll)
       .toEqual([{ kind: 'created', attempts: 1 }]);
-    expect(lines.find((line) => line.msg === 'job' && line.outcome === 'succeeded')?.jobId).toBe(jobId);
+    expect(worker.logs.find((line) => line.msg === 'job' && line.outcome === 'succeeded')?.jobId).toBe(jobId);
     expect(await outboxBacklog(t.sql, config.redis.prefix)).toBe(0);
   });
 

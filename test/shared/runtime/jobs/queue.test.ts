@@ -22,7 +22,7 @@ describe('createEnqueue', () => {
     const itemId = randomUUID();
     const { id } = await t.enqueue(recordItem, { itemId, kind: 'created' }, { requestId: 'req-1' });
     expect(id).toMatch(/^\d+$/);
-    const job = await t.queues.get('record-item').getJob(id);
+    const job = await t.queues.producer('record-item').getJob(id);
     expect(job.data).toEqual({
       payload: { itemId, kind: 'created' },
       enqueuedAt: expect.any(String),
@@ -47,7 +47,7 @@ describe('createEnqueue', () => {
       timeoutMs: 1_000,
     });
     const { id } = await t.enqueue(ref, { n: 7 });
-    const job = await t.queues.get('ref-only').getJob(id);
+    const job = await t.queues.producer('ref-only').getJob(id);
     expect(job.data.payload).toEqual({ n: 7 });
     expect(job.options.retries).toBe(5);
     expect(job.options.backoff).toEqual({ strategy: 'exponential', delay: 250 });
@@ -59,7 +59,7 @@ describe('createEnqueue', () => {
       backoff: { strategy: 'fixed', delayMs: 250 },
       timeoutMs: 1_000,
     });
-    const job = await t.queues.get('no-retry').getJob((await t.enqueue(ref, { n: 1 })).id);
+    const job = await t.queues.producer('no-retry').getJob((await t.enqueue(ref, { n: 1 })).id);
     expect(job.options.retries).toBe(0);
     expect(job.options.backoff).toBeUndefined();
   });
@@ -70,7 +70,7 @@ describe('createEnqueue', () => {
     const first = await t.enqueue(recordItem, payload, { jobId });
     const second = await t.enqueue(recordItem, { ...payload, kind: 'created' }, { jobId });
     expect([first.id, second.id]).toEqual([jobId, jobId]);
-    const job = await t.queues.get('record-item').getJob(jobId);
+    const job = await t.queues.producer('record-item').getJob(jobId);
     expect(job.data.payload.kind).toBe('touched');
     const waiting = await t.redis.lrange('q:record-item:waiting', 0, -1);
     expect(waiting.filter((id) => id === jobId)).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('createEnqueue', () => {
 
   it('keeps no enqueued job in memory, so a long-lived HTTP process does not grow', async () => {
     await t.enqueue(recordItem, { itemId: randomUUID(), kind: 'created' });
-    expect(t.queues.get('record-item').jobs.size).toBe(0);
+    expect(t.queues.producer('record-item').jobs.size).toBe(0);
   });
 
   it('answers 503 with retry-after when Redis does not take the job in time', async () => {
@@ -126,7 +126,7 @@ describe('createQueues: worker queues', () => {
     const queues = createQueues(config, captureLog().log);
     const redis = createRedis(config.redis);
     const ran: string[] = [];
-    const worker = queues.get('missed-wake-up', true);
+    const worker = queues.worker('missed-wake-up');
     worker.process(1, async (job) => {
       ran.push(String(job.id));
     });
@@ -134,7 +134,7 @@ describe('createQueues: worker queues', () => {
       await worker.ready();
       // One delayed job that is heard of, so that the worker has made its own passes over the delayed jobs.
       const heard = queues
-        .get('missed-wake-up')
+        .producer('missed-wake-up')
         .createJob({ payload: {}, enqueuedAt: new Date().toISOString() });
       await heard
         .setId('heard')
@@ -144,7 +144,7 @@ describe('createQueues: worker queues', () => {
       // What bee-queue's addDelayedJob writes, without its `earlierDelayed` message: the job a worker never
       // hears of when its subscriber connection was down (Redis restarting, a dropped connection).
       const job = queues
-        .get('missed-wake-up')
+        .producer('missed-wake-up')
         .createJob({ payload: {}, enqueuedAt: new Date().toISOString() });
       const data = (job as unknown as { toData(): string }).toData();
       await redis

@@ -41,12 +41,12 @@ function hang(ctx: TaskContext<{ n: number }>) {
 async function jobOf(task: NamedTask, payload: unknown) {
   const enqueue = createEnqueue(t.queues, { timeoutMs: 2_000, tasks: [task] });
   const { id } = await enqueue(task.definition, payload as never);
-  return t.queues.get(task.name).getJob(id);
+  return t.queues.producer(task.name).getJob(id);
 }
 
 function services() {
   const { lines, log } = captureLog();
-  return { lines, services: { sql: t.sql, redis: t.redis, log, config: t.config, enqueue: t.enqueue } };
+  return { lines, services: { ...t.services, log } };
 }
 
 describe('runJob', () => {
@@ -145,7 +145,7 @@ describe('runJob', () => {
     await expect(runJob(task, job, services().services)).rejects.toThrow('not yet');
     expect(await t.redis.get(key)).toBe('1');
     fail = false;
-    await runJob(task, await t.queues.get('counted').getJob(job.id), services().services);
+    await runJob(task, await t.queues.producer('counted').getJob(job.id), services().services);
     expect(await t.redis.exists(key)).toBe(0);
 
     fail = true;
@@ -175,7 +175,7 @@ describe('runJob', () => {
     await t.sql`insert into jobs (id, task) values (${id}, 'poison')`;
     const enqueue = createEnqueue(t.queues, { timeoutMs: 2_000, tasks: [task] });
     await enqueue(task.definition, { n: 1 }, { jobId: id, tracked: true });
-    const job = await t.queues.get('poison').getJob(id);
+    const job = await t.queues.producer('poison').getJob(id);
     // Four starts (retries + 1) that never finished, as when each run killed its worker.
     await t.redis.set(startsKey('poison', id), '4');
     const { lines, services: s } = services();
@@ -207,7 +207,7 @@ describe('runJob', () => {
     });
     const { id } = await jobOf(task, { n: 1 });
     // Stall recovery hands a job whose worker died to the next worker as it was stored: same retries left.
-    const stored = () => t.queues.get('crashing').getJob(id);
+    const stored = () => t.queues.producer('crashing').getJob(id);
     const abandoned = [runJob(task, await stored(), services().services)];
     await expect.poll(() => runs).toBe(1);
     abandoned.push(runJob(task, await stored(), services().services));

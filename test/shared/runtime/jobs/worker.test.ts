@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker } from '#runtime/jobs/worker.ts';
-import { createRedis } from '#runtime/redis.ts';
 import flaky from '../../../fixtures/app/tasks/flaky.ts';
 import recordItem from '../../../fixtures/app/tasks/record-item.ts';
 import sleep from '../../../fixtures/app/tasks/sleep.ts';
-import { captureLog, createTestApp, type TestApp } from '../../../support/app.ts';
-
-type Worker = ReturnType<typeof startWorker>;
+import { createTestApp, startTestWorker, type TestApp, type TestWorker } from '../../../support/app.ts';
 
 let t: TestApp;
-const running = new Set<Worker>();
+const running = new Set<TestWorker>();
 beforeAll(async () => {
   t = await createTestApp({ env: { RD_PREFIX: `wk${randomUUID().slice(0, 8)}` } });
 });
@@ -23,12 +19,10 @@ afterEach(async () => {
 afterAll(() => t.close());
 
 /** A worker on the test app's stores running only the named fixture tasks, with its log captured. */
-function worker(names: string[], redis = t.redis) {
-  const { lines, log } = captureLog();
-  const tasks = t.tasks.filter((task) => names.includes(task.name));
-  const started = startWorker({ tasks, config: t.config, sql: t.sql, redis, log });
+async function worker(names: string[], env: Record<string, string> = {}) {
+  const started = await startTestWorker(names, { env: { RD_PREFIX: t.config.redis.prefix, ...env } });
   running.add(started);
-  return { ...started, logs: lines };
+  return started;
 }
 
 const poll = { timeout: 10_000, interval: 50 };
@@ -37,7 +31,7 @@ const jobLines = (logs: Record<string, unknown>[], jobId: string) =>
 
 describe('startWorker', () => {
   it('runs the job a request enqueued, writing to Postgres', async () => {
-    worker(['record-item']);
+    await worker(['record-item']);
     const response = await t.request('POST', '/items', { body: { name: `w-${randomUUID()}`, qty: 2 } });
     expect(response.status).toBe(201);
     const { id } = (await response.json()) as { id: string };
@@ -47,9 +41,9 @@ describe('startWorker', () => {
   });
 
   it('fails a job with an invalid payload at once, naming the task and the field', async () => {
-    const w = worker(['record-item']);
+    const w = await worker(['record-item']);
     const { id } = await t.enqueue(recordItem, { itemId: 'nope', kind: 'created' } as never);
-    const queue = t.queues.get('record-item');
+    const queue = t.queues.producer('record-item');
     await expect.poll(async () => (await queue.getJob(id))?.status, poll).toBe('failed');
     const job = await queue.getJob(id);
     expect(await t.redis.sismember('q:record-item:failed', id)).toBe(1);
@@ -60,7 +54,7 @@ describe('startWorker', () => {
   });
 
   it('retries a failing job with the next attempt number until it succeeds', async () => {
-    const w = worker(['flaky']);
+    const w = await worker(['flaky']);
     const key = randomUUID();
     const { id } = await t.enqueue(flaky, { key, succeedOnAttempt: 3 });
     await expect
@@ -71,14 +65,14 @@ describe('startWorker', () => {
         [3, 'succeeded'],
       ]);
     expect(await t.redis.lrange(`flaky:${key}`, 0, -1)).toEqual(['1', '2', '3']);
-    expect(await t.queues.get('flaky').getJob(id)).toBeNull();
+    expect(await t.queues.producer('flaky').getJob(id)).toBeNull();
   });
 
   it('aborts a run past its timeout through its signal, retries it, then fails it', async () => {
-    worker(['flaky']);
+    await worker(['flaky']);
     const key = randomUUID();
     const { id } = await t.enqueue(flaky, { key, succeedOnAttempt: 1, hang: true });
-    await expect.poll(async () => (await t.queues.get('flaky').getJob(id))?.status, poll).toBe('failed');
+    await expect.poll(async () => (await t.queues.producer('flaky').getJob(id))?.status, poll).toBe('failed');
     expect(await t.redis.lrange(`flaky:${key}`, 0, -1)).toEqual(['1', '2', '3', '4']);
     await expect.poll(() => t.redis.llen(`flaky:${key}:aborted`), poll).toBe(4);
     for (const reason of await t.redis.lrange(`flaky:${key}:aborted`, 0, -1)) {
@@ -89,15 +83,14 @@ describe('startWorker', () => {
   it('runs each scheduled tick once however many workers run', async () => {
     // Only this file writes fixture_ticks, so every row left after the truncate is one of these workers'.
     await t.sql`truncate fixture_ticks`;
-    const otherRedis = createRedis(t.config.redis);
-    const workers = [worker(['tick']), worker(['tick'], otherRedis)];
+    // Each worker is composed with connections of its own, as two processes would be.
+    const workers = [await worker(['tick']), await worker(['tick'])];
     try {
       await expect
         .poll(() => t.sql`select tick from fixture_ticks`.then((r) => r.length), poll)
         .toBeGreaterThanOrEqual(3);
     } finally {
       await Promise.all(workers.map((w) => w.close(2_000)));
-      await otherRedis.quit();
     }
     const rows = await t.sql<
       { tick: string; runs: number }[]
@@ -109,7 +102,7 @@ describe('startWorker', () => {
   });
 
   it('lets a running job finish when closed within the timeout', async () => {
-    const w = worker(['sleep']);
+    const w = await worker(['sleep']);
     const key = randomUUID();
     await t.enqueue(sleep, { key, ms: 500 });
     await expect.poll(() => t.redis.lrange(`sleep:${key}`, 0, -1), poll).toEqual(['started']);
@@ -118,16 +111,16 @@ describe('startWorker', () => {
   });
 
   it('puts a job still running at the close timeout back on its queue, to run again', async () => {
-    const first = worker(['sleep']);
+    const first = await worker(['sleep']);
     const key = randomUUID();
     const { id } = await t.enqueue(sleep, { key, ms: 1_500 });
     await expect.poll(() => t.redis.lrange(`sleep:${key}`, 0, -1), poll).toEqual(['started']);
     await first.close(100);
-    const job = await t.queues.get('sleep').getJob(id);
+    const job = await t.queues.producer('sleep').getJob(id);
     expect(job.status).toBe('retrying');
     expect(job.options.retries).toBe(0);
 
-    const second = worker(['sleep']);
+    const second = await worker(['sleep']);
     await expect
       .poll(() => t.redis.lrange(`sleep:${key}`, 0, -1), poll)
       .toEqual(['started', 'started', 'done']);

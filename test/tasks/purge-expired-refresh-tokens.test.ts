@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import purgeExpiredSessions from '#tasks/purge-expired-sessions.ts';
+import purgeExpiredRefreshTokens from '#tasks/purge-expired-refresh-tokens.ts';
 import { createTestApp, projectRoot, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
@@ -9,9 +9,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type Counts = { refreshTokens: number; idempotencyKeys: number; jobs: number; exports: number };
+type Counts = { refreshTokens: number };
 const purge = async () =>
-  (await t.runTask(purgeExpiredSessions, { scheduledAt: new Date().toISOString() })).result as Counts;
+  (await t.runTask(purgeExpiredRefreshTokens, { scheduledAt: new Date().toISOString() })).result as Counts;
 
 async function freshUser(): Promise<string> {
   const [user] = await t.sql<{ id: string }[]>`
@@ -30,22 +30,9 @@ async function token(userId: string, times: { expires: string; used?: string; re
   return row?.id as string;
 }
 
-async function job(userId: string, status: string, updated: string, withExport = false) {
-  const id = randomUUID();
-  await t.sql`
-    insert into jobs (id, user_id, task, status, created_at, updated_at)
-    values (${id}, ${userId}, 'export-notes', ${status}, now() + ${updated}::interval, now() + ${updated}::interval)`;
-  if (withExport) {
-    await t.sql`
-      insert into exports (id, user_id, format, content, completed_at)
-      values (${id}, ${userId}, 'csv', ${Buffer.from('a,b\n')}, now() + ${updated}::interval)`;
-  }
-  return id;
-}
-
-describe('purge-expired-sessions', () => {
+describe('purge-expired-refresh-tokens', () => {
   it('is scheduled hourly', () => {
-    expect(purgeExpiredSessions.schedule).toBe('0 * * * *');
+    expect(purgeExpiredRefreshTokens.schedule).toBe('0 * * * *');
   });
 
   it('deletes refresh tokens expired more than a day ago, and keeps the rest, spent or not', async () => {
@@ -66,37 +53,6 @@ describe('purge-expired-sessions', () => {
     expect(left.map((row) => row.id).sort()).toEqual([...kept].sort());
   });
 
-  it('deletes idempotency keys older than 24 hours', async () => {
-    const userId = await freshUser();
-    await t.sql`
-      insert into idempotency_keys (user_id, key, request_hash, created_at) values
-        (${userId}, 'old', 'h', now() - interval '25 hours'),
-        (${userId}, 'recent', 'h', now() - interval '23 hours')`;
-    const counts = await purge();
-    expect(counts.idempotencyKeys).toBeGreaterThanOrEqual(1);
-    const left = await t.sql`select key from idempotency_keys where user_id = ${userId}`;
-    expect(left).toEqual([{ key: 'recent' }]);
-  });
-
-  it('deletes finished jobs, and their exports, untouched for over 7 days; keeps unfinished and recent ones', async () => {
-    const userId = await freshUser();
-    const oldExport = await job(userId, 'succeeded', '-8 days', true);
-    await job(userId, 'failed', '-8 days');
-    const kept = [
-      await job(userId, 'succeeded', '-6 days', true),
-      await job(userId, 'active', '-8 days'),
-      await job(userId, 'queued', '-30 days'),
-    ];
-    const counts = await purge();
-    expect(counts.jobs).toBeGreaterThanOrEqual(2);
-    expect(counts.exports).toBeGreaterThanOrEqual(1);
-    const jobs = await t.sql<{ id: string }[]>`select id from jobs where user_id = ${userId}`;
-    expect(jobs.map((row) => row.id).sort()).toEqual([...kept].sort());
-    const exports = await t.sql<{ id: string }[]>`select id from exports where user_id = ${userId}`;
-    expect(exports.map((row) => row.id)).toEqual([kept[0]]);
-    expect(exports.map((row) => row.id)).not.toContain(oldExport);
-  });
-
   it('works through a backlog larger than one batch', async () => {
     const userId = await freshUser();
     await t.sql`
@@ -112,7 +68,7 @@ describe('purge-expired-sessions', () => {
 
   it('logs the counts it returns', async () => {
     const counts = await purge();
-    const logged = t.logs.filter((line) => line.msg === 'expired sessions purged').at(-1);
+    const logged = t.logs.filter((line) => line.msg === 'expired refresh tokens purged').at(-1);
     expect(logged).toMatchObject(counts);
     expect(Object.values(counts).every((count) => Number.isInteger(count) && count >= 0)).toBe(true);
   });

@@ -13,7 +13,7 @@ import {
   stopProcess,
 } from '../support/processes.ts';
 
-const TASK = 'purge-expired-sessions';
+const TASK = 'purge-expired-refresh-tokens';
 
 let app: BuiltApp;
 let env: Record<string, string>;
@@ -45,7 +45,7 @@ const enqueuedTicks = (worker: BundleProcess) =>
 const succeededRuns = (worker: BundleProcess) =>
   worker.logs().filter((line) => line.msg === 'job' && line.task === TASK && line.outcome === 'succeeded');
 
-describe('purge-expired-sessions on two worker processes', () => {
+describe('purge-expired-refresh-tokens on two worker processes', () => {
   it('runs each tick once however many workers run', async () => {
     const [user] = await sql<{ id: string }[]>`
       insert into users (email, password_hash) values ('purge@example.test', 'x') returning id`;

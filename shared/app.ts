@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+import * as v from 'valibot';
+import { defineApp, type ServicesOf, type SettingsOf } from '#runtime/app.ts';
+import { wholeNumber } from '#runtime/env-fields.ts';
+import { loadKeyring } from './keys.ts';
+import { createMailer } from './mailer.ts';
+
+/** The reference app's own environment variables, validated with the runtime's (see README, Configuration). */
+const Settings = v.pipe(
+  v.object({
+    KEYS_DIR: v.optional(v.string()),
+    JWT_ISSUER: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit'),
+    JWT_AUDIENCE: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit-api'),
+    ACCESS_TOKEN_TTL_SECONDS: wholeNumber(900, 60, 86_400),
+    REFRESH_TOKEN_TTL_SECONDS: wholeNumber(30 * 86_400, 300, 365 * 86_400),
+    PASSWORD_SCRYPT_N: v.pipe(
+      wholeNumber(2 ** 17, 2 ** 10, 2 ** 20),
+      v.check((n) => (n & (n - 1)) === 0, 'must be a power of two, e.g. 131072'),
+    ),
+    LOGIN_ATTEMPTS_PER_MINUTE: wholeNumber(5, 1, 1_000),
+    SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
+    MAIL_FROM: v.optional(v.string(), 'handler-kit <no-reply@localhost>'),
+  }),
+  v.transform((env) => ({
+    auth: {
+      // Beside the bundle in the image (/app/keys), the project's keys/ when run from source.
+      keysDir: env.KEYS_DIR ?? fileURLToPath(new URL('../keys/', import.meta.url)),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      scrypt: { N: env.PASSWORD_SCRYPT_N, r: 8, p: 1 },
+      loginAttemptsPerMinute: env.LOGIN_ATTEMPTS_PER_MINUTE,
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+  })),
+);
+
+/** The notes API: its settings, the keyring that signs and verifies tokens, and the mailer. */
+const app = defineApp({
+  settings: Settings,
+  async services({ settings, log, process, appEnv }) {
+    return {
+      // Only the HTTP process signs tokens; outside production it makes a key when there is none, and keeps it
+      // in the folder (not in tests, which must not write into the project).
+      keys: await loadKeyring({
+        dir: settings.auth.keysDir,
+        production: appEnv === 'production',
+        log,
+        requireSigning: process === 'http',
+        persist: process === 'http' && appEnv === 'development',
+      }),
+      mailer: createMailer(settings.mail, log),
+    };
+  },
+  api: {
+    title: 'Notes API',
+    description:
+      'Notes with tags, exports built in the background, and accounts with JWT access tokens (keys published ' +
+      'at /.well-known/jwks.json). Errors are RFC 9457 problem+json carrying a request id.',
+  },
+});
+
+export default app;
+
+declare module '#runtime/app.ts' {
+  interface AppSettings extends SettingsOf<typeof app> {}
+  interface AppServices extends ServicesOf<typeof app> {}
+}
