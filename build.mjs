@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { DiscoveryError, discover } from '#shared/build/discovery.mjs';
+import { appImport, httpEntry, workerEntry } from '#shared/build/entries.mjs';
 import { runtimePlugins, taskReferencePlugin } from '#shared/build/plugins.mjs';
 
 const projectRoot = path.dirname(fileURLToPath(import.meta.url));
@@ -127,14 +128,6 @@ async function describe(root, appModule, routes, tasks) {
   }
 }
 
-/**
- * The app module's default export as `app`, or an app that adds nothing when there is none.
- * @param {string | undefined} appModule
- */
-function appImport(appModule) {
-  return appModule ? `import app from ${JSON.stringify(appModule)};` : 'const app = {};';
-}
-
 /** @param {string} root */
 async function readPackage(root) {
   try {
@@ -142,38 +135,6 @@ async function readPackage(root) {
   } catch {
     return JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8'));
   }
-}
-
-/**
- * @param {string | undefined} appModule
- * @param {RouteFile[]} routes
- * @param {object} openapi
- */
-function httpEntry(appModule, routes, openapi) {
-  return [
-    `import { main } from ${JSON.stringify(shared('runtime/http/main.ts'))};`,
-    appImport(appModule),
-    ...routes.map((route, i) => `import h${i} from ${JSON.stringify(route.absolute)};`),
-    'main({ app, routes: [',
-    ...routes.map(
-      (route, i) =>
-        `  { method: ${JSON.stringify(route.method)}, path: ${JSON.stringify(route.path)}, file: ${JSON.stringify(route.file)}, definition: h${i} },`,
-    ),
-    `], openapi: ${JSON.stringify(openapi)} });`,
-  ].join('\n');
-}
-
-/**
- * @param {string | undefined} appModule
- * @param {TaskFile[]} tasks
- */
-function workerEntry(appModule, tasks) {
-  return [
-    `import { main } from ${JSON.stringify(shared('runtime/jobs/main.ts'))};`,
-    appImport(appModule),
-    ...tasks.map((task, i) => `import t${i} from ${JSON.stringify(task.absolute)};`),
-    `main({ app, tasks: [${tasks.map((task, i) => `{ name: ${JSON.stringify(task.name)}, definition: t${i} }`).join(', ')}] });`,
-  ].join('\n');
 }
 
 /**

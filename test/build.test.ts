@@ -68,6 +68,20 @@ describe('build (the fixture app)', () => {
     expect(inputs(result.metafiles.http).filter(under('handlers')).length).toBeGreaterThanOrEqual(6);
   });
 
+  it('carries no build-time code (discovery, plugins, OpenAPI generation) into either bundle', () => {
+    const buildCode = (file: string) => file.startsWith(path.join(repo, 'shared/build') + path.sep);
+    for (const name of ['http', 'worker'] as const) {
+      expect(inputs(result.metafiles[name]).filter(buildCode), name).toEqual([]);
+    }
+  });
+
+  it('keeps Hono out of the worker bundle, and carries the runtime’s migrations in the HTTP one', async () => {
+    const hono = (file: string) => /node_modules[\\/](hono|@hono)[\\/]/.test(file);
+    expect(inputs(result.metafiles.worker).filter(hono)).toEqual([]);
+    expect(inputs(result.metafiles.http).filter(hono).length).toBeGreaterThan(0);
+    expect(await bundleText('http.mjs')).toContain('create table if not exists outbox');
+  });
+
   it("inlines bee-queue's Lua scripts, so nothing reads lib/lua at run time", async () => {
     const lua = path.join(repo, 'node_modules/bee-queue/lib/lua');
     const workerText = await bundleText('worker.mjs');

@@ -139,24 +139,39 @@ export async function stopProcess(processToStop: BundleProcess | undefined): Pro
 }
 
 /** A database of its own on the run's server, for tests that run bundles with their own migrations. */
-export async function createScratchDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
-  const env = inject('env');
-  const admin = postgres({
-    host: env.PG_HOST,
-    port: Number(env.PG_PORT),
-    user: env.POSTGRES_USER,
-    password: env.POSTGRES_PASSWORD || undefined,
-    database: 'postgres',
-    max: 1,
-    onnotice: () => {},
-  });
+export async function createScratchDatabase(): Promise<{
+  name: string;
+  /** A small client on the database, ended by `drop`. */
+  connect(): postgres.Sql;
+  drop(): Promise<void>;
+}> {
+  const admin = postgres({ ...runServer(), database: 'postgres', max: 1 });
+  const clients: postgres.Sql[] = [];
   const name = `scratch_${randomBytes(6).toString('hex')}`;
   await admin`create database ${admin(name)}`;
   return {
     name,
+    connect() {
+      const client = postgres({ ...runServer(), database: name, max: 2 });
+      clients.push(client);
+      return client;
+    },
     async drop() {
+      await Promise.all(clients.map((client) => client.end({ timeout: 5 })));
       await admin`drop database if exists ${admin(name)} with (force)`;
       await admin.end({ timeout: 5 });
     },
+  };
+}
+
+/** The connection settings of this run's PostgreSQL server. */
+function runServer() {
+  const env = inject('env');
+  return {
+    host: env.PG_HOST,
+    port: Number(env.PG_PORT),
+    user: env.POSTGRES_USER,
+    password: env.POSTGRES_PASSWORD || undefined,
+    onnotice: () => {},
   };
 }

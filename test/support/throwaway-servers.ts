@@ -78,9 +78,12 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
 
 /**
  * Starts a fresh Redis on a free port. Without `persist` it keeps nothing on disk; with it, every write is
- * appended to a file and synced before Redis answers, so a restart keeps all acknowledged data.
+ * appended to a file and synced before Redis answers, so a restart keeps all acknowledged data. With
+ * `password`, clients must AUTH with it, as in production.
  */
-export async function startRedis(options: { persist?: boolean } = {}): Promise<ThrowawayRedis> {
+export async function startRedis(
+  options: { persist?: boolean; password?: string } = {},
+): Promise<ThrowawayRedis> {
   const server = findBinary('redis-server', 'redis');
   const dir = await mkdtemp(join(tmpdir(), 'test-redis-'));
   try {
@@ -88,7 +91,8 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<T
       const aof = options.persist
         ? ['--appendonly', 'yes', '--appendfsync', 'always']
         : ['--appendonly', 'no'];
-      const args = ['--port', String(port), '--bind', HOST, '--save', '', ...aof, '--dir', dir];
+      const auth = options.password ? ['--requirepass', options.password] : [];
+      const args = ['--port', String(port), '--bind', HOST, '--save', '', ...aof, ...auth, '--dir', dir];
       return spawn(server, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     };
     let child = await spawnUntilReady('redis-server', launch, answersPing, 'SIGTERM');
@@ -201,7 +205,8 @@ function answersPing(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+      // A server that wants a password answers NOAUTH: it is up all the same.
+      resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
     });
     socket.once('close', () => resolve(false));
     socket.once('error', () => {});

@@ -75,7 +75,7 @@ export async function listFailedJobs(
 
 /**
  * Moves a failed job back to waiting with the retries its task allows today, forgets its count of starts
- * (see shared/job-attempts.ts), and sets a tracked job's record back to queued.
+ * (see starts.ts), and sets a tracked job's record back to queued.
  */
 export async function retryFailedJob(
   stores: { queues: Queues; redis: Redis; sql: Queryable },

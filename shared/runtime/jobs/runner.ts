@@ -181,7 +181,7 @@ function waitForStore(job: BeeQueue.Job<JobEnvelope>) {
 
 const STORE_RETRY_MS = 1_000;
 
-/** No retries left, and when it failed, which bee-queue writes back with the job (see shared/failed-jobs.ts). */
+/** No retries left, and when it failed, which bee-queue writes back with the job (see failed-jobs.ts). */
 function failForGood(job: BeeQueue.Job<JobEnvelope>) {
   job.options.retries = 0;
   job.options.failedAt = new Date().toISOString();

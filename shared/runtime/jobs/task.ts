@@ -27,9 +27,9 @@ export type TaskHandle<Payload> = {
 
 /**
  * `jobId` makes enqueueing idempotent: a second job with the same id is dropped. `tracked` says a job record
- * with that id exists (see shared/job-status.ts), which the worker keeps up to date. `tx` writes the job to
+ * with that id exists (see records.ts), which the worker keeps up to date. `tx` writes the job to
  * the outbox through that transaction instead of Redis: it commits or rolls back with the transaction's other
- * writes, and a worker's relay puts it on the queue after the commit (see shared/outbox.ts).
+ * writes, and a worker's relay puts it on the queue after the commit (see outbox.ts).
  */
 export type EnqueueOptions = {
   jobId?: string;

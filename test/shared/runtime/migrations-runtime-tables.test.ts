@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import postgres, { type Sql } from 'postgres';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import type { Sql } from 'postgres';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { applyMigrations, migrate, readMigrations } from '#runtime/migrations.ts';
 import { projectRoot } from '../../support/app.ts';
 import { createScratchDatabase } from '../../support/processes.ts';
@@ -13,21 +13,8 @@ const appSql = path.join(projectRoot, 'sql');
 
 async function scratch(): Promise<Sql> {
   const database = await createScratchDatabase();
-  const env = inject('env');
-  const sql = postgres({
-    host: env.PG_HOST,
-    port: Number(env.PG_PORT),
-    user: env.POSTGRES_USER,
-    password: env.POSTGRES_PASSWORD || undefined,
-    database: database.name,
-    max: 2,
-    onnotice: () => {},
-  });
-  onTestFinished(async () => {
-    await sql.end({ timeout: 5 });
-    await database.drop();
-  });
-  return sql;
+  onTestFinished(() => database.drop());
+  return database.connect();
 }
 
 const columns = (sql: Sql, table: string) =>
