@@ -50,8 +50,11 @@ export type ApiInfo = {
  */
 export type AppModule<Settings = unknown, Extra = unknown> = {
   settings?: v.GenericSchema<unknown, Settings>;
-  /** Makes the app's services once per process, after the configuration is known. */
-  services?: (context: ServiceContext<Settings>) => Promise<Extra>;
+  /**
+   * Makes the app's services once per process, after the configuration is known. (A method, so that any app
+   * module is an AppModule whatever its settings.)
+   */
+  services?(context: ServiceContext<Settings>): Promise<Extra>;
   api?: ApiInfo;
 };
 
