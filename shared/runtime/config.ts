@@ -39,6 +39,9 @@ const EnvSchema = v.object({
   AP_HOST: v.optional(v.string(), '127.0.0.1'),
   AP_PORT: port(3030),
   BODY_LIMIT_BYTES: wholeNumber(1024 * 1024, 1, 1024 * 1024 * 1024),
+  INPUT_MAX_DEPTH: wholeNumber(32, 1, 1_000),
+  INPUT_MAX_ARRAY_ITEMS: wholeNumber(10_000, 1, 10_000_000),
+  INPUT_MAX_VALUES: wholeNumber(100_000, 1, 100_000_000),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(10_000, 0, 600_000),
   ENQUEUE_TIMEOUT_MS: wholeNumber(2_000, 50, 60_000),
   MIGRATE_ON_START: flag(true),
@@ -55,7 +58,14 @@ const EnvSchema = v.object({
       'must look like task-name=cron;other-task=cron',
     ),
   ),
-  TRUST_PROXY: flag(false),
+  TRUST_PROXY: v.pipe(
+    v.optional(v.string(), '0'),
+    v.regex(
+      /^\d$/,
+      'must be how many proxies stand in front of the app, 0 to 9 (0: none; true/false are gone)',
+    ),
+    v.transform(Number),
+  ),
 });
 
 type Env = v.InferOutput<typeof EnvSchema>;
@@ -117,7 +127,13 @@ function shapeConfig(env: Env) {
       host: env.AP_HOST,
       port: env.AP_PORT,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      /** How many proxies in front append to X-Forwarded-For; the client is that many entries from the right. */
       trustProxy: env.TRUST_PROXY,
+      inputLimits: {
+        maxDepth: env.INPUT_MAX_DEPTH,
+        maxArrayItems: env.INPUT_MAX_ARRAY_ITEMS,
+        maxValues: env.INPUT_MAX_VALUES,
+      },
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     enqueueTimeoutMs: env.ENQUEUE_TIMEOUT_MS,
@@ -153,8 +169,16 @@ function productionProblems(env: Record<string, string | undefined>): string[] {
     );
 }
 
+/** Variables whose values may hold a secret (a password, or credentials inside a URL): never echoed. */
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|URL|DSN/i;
+
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   const name = issue.path?.map((item) => String(item.key)).join('.') ?? '(environment)';
-  const got = issue.input === undefined ? 'it is not set' : `got ${JSON.stringify(issue.input)}`;
+  const got =
+    issue.input === undefined
+      ? 'it is not set'
+      : SECRET_NAME.test(name)
+        ? `got a value of ${String(issue.input).length} characters, not shown since it may be a secret`
+        : `got ${JSON.stringify(issue.input)}`;
   return `${name}: ${issue.message.replace(/^Invalid (type|key): .*$/, 'is required')} (${got})`;
 }

@@ -51,20 +51,45 @@ export class HttpError extends Error {
   }
 }
 
-/** Turns valibot issues into `{field, message}` pairs, with the field prefixed by where it came from. */
-export function fieldErrors(where: string, issues: readonly v.BaseIssue<unknown>[]): FieldError[] {
-  return issues.map((issue) => {
+/** The most field errors one answer lists; the rest are only counted, so that no 4xx body grows with its input. */
+export const MAX_LISTED_ERRORS = 20;
+/** Field paths and messages are cut to this many characters in an answer. */
+const MAX_TEXT = 200;
+
+/**
+ * Turns valibot issues into `{field, message}` pairs, with the field prefixed by where it came from. Only the
+ * first `limit` issues are turned (a huge input can carry one per item).
+ */
+export function fieldErrors(
+  where: string,
+  issues: readonly v.BaseIssue<unknown>[],
+  limit = MAX_LISTED_ERRORS,
+): FieldError[] {
+  return issues.slice(0, limit).map((issue) => {
     const path = issue.path?.map((item) => String(item.key)) ?? [];
     return { field: [where, ...path].join('.'), message: issue.message };
   });
 }
 
-/** Raised for input that fails its schema: a 400 problem listing each failing field. */
-export function validationError(errors: FieldError[]): HttpError {
-  const fields = [...new Set(errors.map((e) => e.field))].join(', ');
-  return new HttpError(400, 'validation_failed', `The request is invalid: check ${fields}.`, {
-    extra: { errors },
+/**
+ * Raised for input that fails its schema: a 400 problem listing the failing fields, at most
+ * MAX_LISTED_ERRORS of them; `total` (when more failed) goes in `errorCount`.
+ */
+export function validationError(errors: FieldError[], total = errors.length): HttpError {
+  const listed = errors.slice(0, MAX_LISTED_ERRORS).map((error) => ({
+    field: cut(error.field),
+    message: cut(error.message),
+  }));
+  const fields = [...new Set(listed.map((e) => e.field))].join(', ');
+  const count = Math.max(total, errors.length);
+  const more = count > listed.length ? ` (and ${count - listed.length} more)` : '';
+  return new HttpError(400, 'validation_failed', `The request is invalid: check ${fields}${more}.`, {
+    extra: count > listed.length ? { errors: listed, errorCount: count } : { errors: listed },
   });
+}
+
+function cut(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
 }
 
 const TITLES: Record<number, string> = {

@@ -36,7 +36,7 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function createApp(options: AppOptions) {
   const { isShuttingDown = () => false } = options;
   const { services, config } = options.runtime;
-  const { bodyLimitBytes, trustProxy } = config.http;
+  const { bodyLimitBytes, trustProxy, inputLimits } = config.http;
   const metrics = options.metrics ?? createHttpMetrics();
   const app = new Hono<{ Variables: RequestVariables }>();
 
@@ -51,8 +51,10 @@ export function createApp(options: AppOptions) {
       log,
       enqueue: (task, payload, options) => services.enqueue(task, payload, { requestId, ...options }),
     });
-    // Set before the handler answers, so the answer is built with it rather than rebuilt to add it.
+    // Set before the handler answers, so the answer is built with it rather than rebuilt to add it. nosniff:
+    // a browser must never read a JSON or problem answer as HTML or script.
     c.header('x-request-id', requestId);
+    c.header('x-content-type-options', 'nosniff');
     await next();
     if (isShuttingDown()) c.header('connection', 'close');
     const durationMs = elapsedMs(started);
@@ -98,7 +100,7 @@ export function createApp(options: AppOptions) {
   app.route('/docs', docsRoutes(options.docsAssetsDir));
 
   for (const route of options.routes) {
-    app.on(route.method, route.path, routeHandler(route.definition, { trustProxy }));
+    app.on(route.method, route.path, routeHandler(route.definition, { trustProxy, inputLimits }));
   }
 
   app.notFound((c) => {
@@ -132,9 +134,20 @@ function fromHonoException(error: unknown): HttpError | undefined {
   return new HttpError(error.status, 'bad_request', error.message || 'The request could not be read.');
 }
 
+/**
+ * The public readiness checks: 'ok' or 'down' per store. Why a store is down goes to the log, never to the
+ * caller: its error text can name hosts, users and ports.
+ */
 async function readiness(services: Services, shuttingDown: boolean) {
   const stores = await storeStates(services.sql, services.redis);
-  return { ...stores, process: shuttingDown ? 'shutting down' : 'ok' };
+  const down = Object.entries(stores).filter(([, state]) => state !== 'ok');
+  if (down.length > 0) services.log.warn(Object.fromEntries(down), 'not ready');
+  const publicState = (state: string) => (state === 'ok' ? 'ok' : 'down');
+  return {
+    postgres: publicState(stores.postgres),
+    redis: publicState(stores.redis),
+    process: shuttingDown ? 'shutting down' : 'ok',
+  };
 }
 
 /**

@@ -3,25 +3,43 @@ import * as v from 'valibot';
 import type { Services } from '../app.ts';
 import { type FieldError, fieldErrors, HttpError, validationError } from '../errors.ts';
 import type { AnyHandler } from './handler.ts';
+import { type InputLimits, inputShapeProblems } from './input-shape.ts';
 
 /** The per-request values the app's middleware stores on the Hono context. */
 export type RequestVariables = { requestId: string; services: Services };
 
+/** What the route handlers take from the configuration. */
+export type RouteOptions = { trustProxy: number; inputLimits: InputLimits };
+
 /**
- * Turns one handler definition into a Hono handler: validates every input against its schema (collecting
- * all failures before answering), runs the auth check, calls `handle`, and shapes the answer.
+ * Turns one handler definition into a Hono handler: runs the auth check first (a protected route refuses a
+ * stranger before it reads the body), then checks the inputs' shape and validates each against its schema
+ * (collecting the failures of all of them before answering), calls `handle`, and shapes the answer.
  */
-export function routeHandler(definition: AnyHandler, options: { trustProxy: boolean }) {
+export function routeHandler(definition: AnyHandler, options: RouteOptions) {
   return async (c: Context<{ Variables: RequestVariables }>) => {
     const services = c.get('services');
+    const user = definition.auth
+      ? await definition.auth.authenticate({ header: (name) => c.req.header(name) }, services)
+      : undefined;
+
     const errors: FieldError[] = [];
+    let failures = 0;
     // Inputs are read only when a schema asks for them: reading headers or the raw request makes the Node
     // adapter build a full Request, which a handler that declares nothing should not pay for.
     const check = (where: string, schema: v.GenericSchema | undefined, read: () => unknown) => {
       if (!schema) return undefined;
-      const result = v.safeParse(schema, read());
+      const input = read();
+      const shape = inputShapeProblems(where, input, options.inputLimits);
+      if (shape.length > 0) {
+        errors.push(...shape);
+        failures += shape.length;
+        return undefined;
+      }
+      const result = v.safeParse(schema, input);
       if (result.success) return result.output;
       errors.push(...fieldErrors(where, result.issues));
+      failures += result.issues.length;
       return undefined;
     };
 
@@ -30,11 +48,7 @@ export function routeHandler(definition: AnyHandler, options: { trustProxy: bool
     const headers = check('headers', definition.headers, () => c.req.header());
     const raw = definition.body ? await jsonBody(c) : undefined;
     const body = check('body', definition.body, () => raw);
-    if (errors.length > 0) throw validationError(errors);
-
-    const user = definition.auth
-      ? await definition.auth.authenticate({ header: (name) => c.req.header(name) }, services)
-      : undefined;
+    if (errors.length > 0) throw validationError(errors, failures);
 
     const responseHeaders = new Headers();
     const result = await definition.handle({
@@ -55,8 +69,9 @@ export function routeHandler(definition: AnyHandler, options: { trustProxy: bool
     });
 
     if (result instanceof Response) {
-      // A handler's own Response is not built by the context, so the request id is added here.
+      // A handler's own Response is not built by the context, so the runtime's headers are added here.
       result.headers.set('x-request-id', c.get('requestId'));
+      result.headers.set('x-content-type-options', 'nosniff');
       return result;
     }
     const status = definition.status ?? 200;
@@ -87,11 +102,21 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-/** The peer of the socket, unless a trusted proxy in front says who its client was. */
-function clientIp(c: Context, trustProxy: boolean): string {
-  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+/**
+ * The peer of the socket, unless `trustedHops` proxies stand in front: each appends the address it got the
+ * request from to X-Forwarded-For, so the client is the entry that many from the right. Entries further left
+ * are the client's own words and never trusted.
+ */
+function clientIp(c: Context, trustedHops: number): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return forwarded || incoming?.socket?.remoteAddress || 'unknown';
+  const peer = incoming?.socket?.remoteAddress || 'unknown';
+  if (trustedHops === 0) return peer;
+  const hops = (c.req.header('x-forwarded-for') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  // Fewer entries than trusted proxies: the request did not come through all of them; the nearest one it names.
+  return hops[Math.max(hops.length - trustedHops, 0)] ?? peer;
 }
 
 /** One value stays a string and repeated keys become an array, so `?tag=a&tag=b` reads naturally. */

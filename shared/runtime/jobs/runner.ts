@@ -3,43 +3,11 @@ import * as v from 'valibot';
 import type { Services } from '../app.ts';
 import { elapsedMs } from '../elapsed.ts';
 import { classifyError, fieldErrors } from '../errors.ts';
+import { InvalidPayloadError, JobTimeoutError, PoisonJobError, publicError } from './job-errors.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import { updateJobRecord } from './records.ts';
 import { clearJobStarts, countJobStart, uncountJobStart } from './starts.ts';
 import type { TaskContext } from './task.ts';
-
-/** A payload that fails its schema: the job fails at once, since retrying cannot fix it. */
-export class InvalidPayloadError extends Error {
-  constructor(
-    task: string,
-    readonly fields: { field: string; message: string }[],
-  ) {
-    super(`${task}: invalid payload: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`);
-    this.name = 'InvalidPayloadError';
-  }
-}
-
-/** Raised into a job's signal when it runs past the task's timeout. */
-export class JobTimeoutError extends Error {
-  constructor(task: string, timeoutMs: number) {
-    super(`${task}: timed out after ${timeoutMs} ms`);
-    this.name = 'JobTimeoutError';
-  }
-}
-
-/**
- * A job that started more often than its task allows runs without ending, most likely because its run stops
- * the worker: it fails at once, without running again.
- */
-export class PoisonJobError extends Error {
-  constructor(task: string, jobId: string, unfinished: number) {
-    super(
-      `${task}: job ${jobId} started ${unfinished} time${unfinished === 1 ? '' : 's'} without finishing ` +
-        '(its run may be what stops the worker); failed without running it again',
-    );
-    this.name = 'PoisonJobError';
-  }
-}
 
 /** How a job's run ended; `invalid` and `poisoned` jobs are failed without running. */
 export const JOB_OUTCOMES = [
@@ -163,7 +131,7 @@ export async function runJob(
       failForGood(job);
       await forgetStarts();
     }
-    await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: (error as Error).message });
+    await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: publicError(error, jobId) });
     throw error;
   } finally {
     clearTimeout(timer);

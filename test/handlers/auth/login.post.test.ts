@@ -73,7 +73,7 @@ describe('POST /auth/login', () => {
   });
 
   it('counts each client address on its own behind a trusted proxy', async () => {
-    const proxied = await createTestApp({ root: projectRoot, env: { TRUST_PROXY: 'true' } });
+    const proxied = await createTestApp({ root: projectRoot, env: { TRUST_PROXY: '2' } });
     try {
       const user = await register(proxied);
       const from = (ip: string) => ({ 'x-forwarded-for': `${ip}, 10.0.0.1` });

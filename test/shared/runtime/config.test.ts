@@ -38,7 +38,8 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 3030,
       bodyLimitBytes: 1024 * 1024,
-      trustProxy: false,
+      trustProxy: 0,
+      inputLimits: { maxDepth: 32, maxArrayItems: 10_000, maxValues: 100_000 },
     });
     expect(config.migrateOnStart).toBe(true);
   });
@@ -126,6 +127,21 @@ describe('loadConfig', () => {
     expect(config.settings).toEqual({ SMTP_URL: 'smtp://mail', LIMIT: 7 });
     expect(JSON.stringify({ ...config, settings: undefined })).not.toContain('smtp://mail');
     expect(loadConfig(minimal).settings).toEqual({});
+  });
+
+  it('never echoes a value that may be a secret, saying only that it was refused', () => {
+    const Settings = v.object({
+      SMTP_URL: v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'must start with smtp://')),
+    });
+    const error = configError(
+      { ...minimal, PG_PORT: 'nope', SMTP_URL: 'http://user:hunter2@mail' },
+      Settings,
+    );
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain(
+      'SMTP_URL: must start with smtp:// (got a value of 24 characters, not shown',
+    );
+    expect(error.message).toContain('PG_PORT: must be a whole number (got "nope")');
   });
 
   it('loads the environment the test harness provides', () => {

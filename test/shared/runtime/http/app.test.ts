@@ -122,6 +122,12 @@ describe('health', () => {
       const body = await problem(response);
       expect(body.detail).toMatch(/postgres down.*redis down/);
       expect((await down.request('GET', '/healthz')).status).toBe(200);
+      // Why is for the operator's log, not for the caller: store errors name hosts and ports.
+      expect(body.checks).toEqual({ postgres: 'down', redis: 'down', process: 'ok' });
+      expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|:1\b/);
+      expect(down.logs.find((line) => line.msg === 'not ready')).toMatchObject({
+        postgres: expect.stringMatching(/^down \(/),
+      });
     } finally {
       await down.close();
     }

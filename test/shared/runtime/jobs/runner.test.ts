@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidPayloadError, JobTimeoutError, PoisonJobError } from '#runtime/jobs/job-errors.ts';
 import { createEnqueue, type NamedTask } from '#runtime/jobs/queue.ts';
-import { InvalidPayloadError, JobTimeoutError, PoisonJobError, runJob } from '#runtime/jobs/runner.ts';
+import { runJob } from '#runtime/jobs/runner.ts';
 import { startsKey } from '#runtime/jobs/starts.ts';
 import { defineTask, type TaskContext } from '#runtime/jobs/task.ts';
 import { captureLog, createTestApp, type TestApp } from '../../../support/app.ts';
