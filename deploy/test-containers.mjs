@@ -141,6 +141,18 @@ try {
     );
   });
 
+  await step("the API's metrics answer on their own port as app:9465, not on the API's", async () => {
+    const scrape =
+      "fetch('http://app:9465/metrics').then(async (r) => { process.stdout.write(await r.text()); process.exitCode = r.ok ? 0 : 1; })";
+    const text = compose(['exec', '-T', 'worker', 'node', '-e', scrape], { quiet: true });
+    check(
+      /^http_requests_total\{method="POST",route="\/notes",status="201"\} \d+$/m.test(text),
+      `app:9465/metrics did not count POST /notes:\n${text.slice(0, 1000)}`,
+    );
+    const onApi = await fetch(`${base}/metrics`);
+    check(onApi.status === 404, `GET /metrics on the API answered ${onApi.status}, not 404`);
+  });
+
   await step('app and worker run as non-root', () => {
     for (const service of ['app', 'worker']) {
       const uid = compose(['exec', '-T', service, 'id', '-u']);

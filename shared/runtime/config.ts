@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { AppSettings } from './app.ts';
-import { flag, isPlaceholderSecret, port, required, wholeNumber } from './env-fields.ts';
+import { describeIssue, flag, isPlaceholderSecret, port, required, wholeNumber } from './env-fields.ts';
 
 /** Raised when the environment cannot be turned into a valid configuration; lists every problem at once. */
 export class ConfigError extends Error {
@@ -39,6 +39,11 @@ const EnvSchema = v.object({
   AP_HOST: v.optional(v.string(), '127.0.0.1'),
   AP_PORT: port(3030),
   BODY_LIMIT_BYTES: wholeNumber(1024 * 1024, 1, 1024 * 1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: wholeNumber(10_000, 100, 15_000),
+  HTTP_REQUEST_TIMEOUT_MS: wholeNumber(30_000, 100, 3_600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(5_000, 100, 600_000),
+  HTTP_METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
+  HTTP_METRICS_PORT: port(9465),
   INPUT_MAX_DEPTH: wholeNumber(32, 1, 1_000),
   INPUT_MAX_ARRAY_ITEMS: wholeNumber(10_000, 1, 10_000_000),
   INPUT_MAX_VALUES: wholeNumber(100_000, 1, 100_000_000),
@@ -96,7 +101,7 @@ export function loadConfig(
   const runtime = v.safeParse(EnvSchema, set, { abortPipeEarly: true });
   const app = settings ? v.safeParse(settings, set, { abortPipeEarly: true }) : undefined;
   const problems = [
-    ...(runtime.success ? [] : runtime.issues.map(describeIssue)),
+    ...(runtime.success ? timeoutProblems(runtime.output) : runtime.issues.map(describeIssue)),
     ...(app && !app.success ? app.issues.map(describeIssue) : []),
     ...productionProblems(set),
   ];
@@ -129,6 +134,11 @@ function shapeConfig(env: Env) {
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       /** How many proxies in front append to X-Forwarded-For; the client is that many entries from the right. */
       trustProxy: env.TRUST_PROXY,
+      /** Slow clients: headers must arrive within headersTimeoutMs, the whole request within requestTimeoutMs. */
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      metrics: { host: env.HTTP_METRICS_HOST, port: env.HTTP_METRICS_PORT },
       inputLimits: {
         maxDepth: env.INPUT_MAX_DEPTH,
         maxArrayItems: env.INPUT_MAX_ARRAY_ITEMS,
@@ -159,6 +169,14 @@ function parseSchedules(text: string): Map<string, string> {
   return new Map(pairs);
 }
 
+/** Node refuses a headers timeout longer than the request's: say so at start, naming both. */
+function timeoutProblems(env: Env): string[] {
+  if (env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS) return [];
+  return [
+    `HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS} > ${env.HTTP_REQUEST_TIMEOUT_MS})`,
+  ];
+}
+
 function productionProblems(env: Record<string, string | undefined>): string[] {
   if (env.APP_ENV !== 'production') return [];
   return ['POSTGRES_PASSWORD', 'RD_PASSWORD']
@@ -167,18 +185,4 @@ function productionProblems(env: Record<string, string | undefined>): string[] {
       (name) =>
         `${name}: must be set to a real secret when APP_ENV=production (got a placeholder or nothing)`,
     );
-}
-
-/** Variables whose values may hold a secret (a password, or credentials inside a URL): never echoed. */
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|URL|DSN/i;
-
-function describeIssue(issue: v.BaseIssue<unknown>): string {
-  const name = issue.path?.map((item) => String(item.key)).join('.') ?? '(environment)';
-  const got =
-    issue.input === undefined
-      ? 'it is not set'
-      : SECRET_NAME.test(name)
-        ? `got a value of ${String(issue.input).length} characters, not shown since it may be a secret`
-        : `got ${JSON.stringify(issue.input)}`;
-  return `${name}: ${issue.message.replace(/^Invalid (type|key): .*$/, 'is required')} (${got})`;
 }

@@ -53,3 +53,18 @@ export const required = (what: string) =>
 export function isPlaceholderSecret(value: string | undefined): boolean {
   return PLACEHOLDER_SECRETS.has((value ?? '').toLowerCase());
 }
+
+/** Variables whose values may hold a secret (a password, or credentials inside a URL): never echoed. */
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|URL|DSN/i;
+
+/** One line for a variable that failed its schema: its name, what is wrong, and what it got (unless secret). */
+export function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const name = issue.path?.map((item) => String(item.key)).join('.') ?? '(environment)';
+  const got =
+    issue.input === undefined
+      ? 'it is not set'
+      : SECRET_NAME.test(name)
+        ? `got a value of ${String(issue.input).length} characters, not shown since it may be a secret`
+        : `got ${JSON.stringify(issue.input)}`;
+  return `${name}: ${issue.message.replace(/^Invalid (type|key): .*$/, 'is required')} (${got})`;
+}

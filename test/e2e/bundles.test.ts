@@ -15,6 +15,7 @@ let app: BuiltApp;
 let env: Record<string, string>;
 let base: string;
 let workerMetrics: string;
+let apiMetrics: string;
 let http: BundleProcess | undefined;
 let worker: BundleProcess | undefined;
 
@@ -32,6 +33,7 @@ beforeAll(async () => {
   app = await installBuiltAppWithDatabase(fixtureRoot, 'e2e');
   const port = await freePort();
   const metricsPort = await freePort();
+  const apiMetricsPort = await freePort();
   env = {
     ...app.env,
     AP_HOST: '127.0.0.1',
@@ -40,9 +42,11 @@ beforeAll(async () => {
     SHUTDOWN_TIMEOUT_MS: '5000',
     WORKER_HEARTBEAT_FILE: path.join(app.dir, 'heartbeat.json'),
     WORKER_METRICS_PORT: String(metricsPort),
+    HTTP_METRICS_PORT: String(apiMetricsPort),
   };
   base = `http://127.0.0.1:${port}`;
   workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
+  apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
 }, 120_000);
 
 afterAll(async () => {
@@ -102,8 +106,9 @@ describe('the built bundles, run as processes from a folder without node_modules
     expect(http?.output()).not.toContain('body-secret-marker');
   });
 
-  it('serves Prometheus metrics: the API on /metrics, the worker on its metrics port', async () => {
-    const api = await fetch(`${base}/metrics`);
+  it('serves Prometheus metrics on ports of their own, the API’s and the worker’s, never on the API', async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
+    const api = await fetch(apiMetrics);
     expect(api.headers.get('content-type')).toMatch(/^text\/plain/);
     const apiText = await api.text();
     expect(apiText).toContain('http_requests_total{method="POST",route="/items",status="201"} 1');

@@ -71,6 +71,7 @@ beforeAll(async () => {
     SHUTDOWN_TIMEOUT_MS: '2000',
     WORKER_HEARTBEAT_FILE: path.join(copy, 'heartbeat.json'),
     WORKER_METRICS_PORT: String(await freePort()),
+    HTTP_METRICS_PORT: String(await freePort()),
   };
   base = `http://127.0.0.1:${port}`;
 }, 120_000);

@@ -8,6 +8,7 @@ import type { AppModule } from '#runtime/app.ts';
 import { composeRuntime } from '#runtime/compose.ts';
 import { createApp } from '#runtime/http/app.ts';
 import type { AnyHandler } from '#runtime/http/handler.ts';
+import { createHttpMetrics } from '#runtime/http/metrics.ts';
 import { RUNTIME_TASKS } from '#runtime/jobs/purge.ts';
 import type { JobEnvelope, NamedTask } from '#runtime/jobs/queue.ts';
 import { runJob } from '#runtime/jobs/runner.ts';
@@ -84,9 +85,11 @@ export async function createTestApp(
   const { config, sql, redis, queues, services } = runtime;
   if (options.migrate !== false) await migrate(sql, path.join(root, 'sql'));
   let shuttingDown = false;
+  const metrics = createHttpMetrics();
   const app = createApp({
     routes,
     runtime,
+    metrics,
     openapi: openApiDocument({ title: 'fixture', version: '0.0.0', routes, tasks }),
     docsAssetsDir: swaggerUiDir(),
     isShuttingDown: () => shuttingDown,
@@ -94,6 +97,7 @@ export async function createTestApp(
   return {
     app,
     runtime,
+    metrics,
     config,
     settings: config.settings,
     sql,

@@ -7,10 +7,9 @@ import type { Runtime } from '../compose.ts';
 import { elapsedMs } from '../elapsed.ts';
 import { classifyError, HttpError, problemBody } from '../errors.ts';
 import { storeStates } from '../health.ts';
-import { METRICS_PATH } from '../metrics-registry.ts';
 import { docsRoutes } from './docs.ts';
 import type { AnyHandler } from './handler.ts';
-import { createHttpMetrics, type HttpMetrics, metricsResponse } from './metrics.ts';
+import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 import { type RequestVariables, routeHandler } from './route-handler.ts';
 
 /** A discovered handler: where it is served and the definition its file exports. */
@@ -25,7 +24,7 @@ export type AppOptions = {
   docsAssetsDir: string;
   /** True once shutdown has begun: readiness fails and connections are not kept alive. */
   isShuttingDown?: () => boolean;
-  /** The process's request metrics, served at /metrics; the app makes a registry of its own without them. */
+  /** The process's request metrics (served on their own port by the main); a registry of its own without them. */
   metrics?: HttpMetrics;
 };
 
@@ -96,7 +95,6 @@ export function createApp(options: AppOptions) {
     );
   });
   app.get('/openapi.json', (c) => c.json(options.openapi));
-  app.get(METRICS_PATH, () => metricsResponse(metrics.registry));
   app.route('/docs', docsRoutes(options.docsAssetsDir));
 
   for (const route of options.routes) {

@@ -1,15 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import type { AppModule } from '../app.ts';
 import { composeRuntime } from '../compose.ts';
 import { loadConfig } from '../config.ts';
 import { createSql } from '../db.ts';
 import { exitWithHealth } from '../health.ts';
 import { createLogger } from '../log.ts';
+import { serveMetrics } from '../metrics-registry.ts';
 import { migrate } from '../migrations.ts';
 import { onShutdownSignal, runMain } from '../process.ts';
 import { createApp, type Route } from './app.ts';
 import { createHttpMetrics } from './metrics.ts';
+import { listenHttp } from './server.ts';
 
 /** What the build hands the HTTP bundle: the app module, the discovered routes and the OpenAPI document. */
 export type HttpBundle = { app: AppModule; routes: Route[]; openapi: Record<string, unknown> };
@@ -43,17 +44,18 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
 
     const runtime = await composeRuntime({ app: bundle.app, config, process: 'http', log });
     let shuttingDown = false;
+    const metrics = createHttpMetrics();
     const app = createApp({
       routes: bundle.routes,
       runtime,
       openapi: bundle.openapi,
       docsAssetsDir: fileURLToPath(new URL('./docs/', import.meta.url)),
       isShuttingDown: () => shuttingDown,
-      metrics: createHttpMetrics(),
+      metrics,
     });
-    const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
-      log.info({ host: info.address, port: info.port, routes: bundle.routes.length }, 'listening');
-    });
+    const server = await listenHttp(app.fetch, config.http, log);
+    // Metrics go on a port of their own, never on the API's: route counts and runtime details are not public.
+    const metricsServer = await serveMetrics(metrics.registry, config.http.metrics, log);
 
     onShutdownSignal(log, async () => {
       shuttingDown = true;
@@ -67,6 +69,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(force);
+      await metricsServer?.close();
       await runtime.close();
     });
   });

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { createMetricsRegistry, METRICS_PATH } from '../metrics-registry.ts';
+import { createMetricsRegistry } from '../metrics-registry.ts';
 import { HTTP_METHODS } from './methods.mjs';
 
 /** The route label of a request no route matched: raw paths would make a series per scanned URL. */
@@ -11,7 +11,7 @@ const METHODS = new Set(HTTP_METHODS.map((method) => method.toUpperCase()));
 
 /**
  * Counts requests by method, route pattern (`/notes/:id`, never the raw path) and status, and times them.
- * Scrapes of /metrics itself are left out: they would dominate the request rate.
+ * The scrapes are not among them: they go to the metrics port (see serveMetrics).
  */
 export function createHttpMetrics(registry: Registry = createMetricsRegistry()) {
   const requests = new Counter({
@@ -32,7 +32,6 @@ export function createHttpMetrics(registry: Registry = createMetricsRegistry()) 
     /** Records one answered request; `seconds` from its arrival. */
     observe(c: Context, seconds: number) {
       const route = routeLabel(c);
-      if (route === METRICS_PATH) return;
       const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
       requests.inc({ method, route, status: String(c.res.status) });
       duration.observe({ method, route }, seconds);
@@ -41,11 +40,6 @@ export function createHttpMetrics(registry: Registry = createMetricsRegistry()) 
 }
 
 export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
-
-/** The registry's metrics as a response in Prometheus' text format. */
-export async function metricsResponse(registry: Registry): Promise<Response> {
-  return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
-}
 
 /**
  * The pattern of the route that answered, else of the route the request matched (a middleware such as the

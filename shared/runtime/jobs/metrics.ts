@@ -1,10 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type BeeQueue from 'bee-queue';
-import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Queryable, withDeadline } from '../db.ts';
-import { createMetricsRegistry, METRICS_PATH } from '../metrics-registry.ts';
+import { createMetricsRegistry } from '../metrics-registry.ts';
 import { outboxBacklog } from './outbox.ts';
 import type { Queues } from './queue.ts';
 import { JOB_OUTCOMES, type JobObserver } from './runner.ts';
@@ -109,53 +106,6 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
-
-/** A running metrics server, and the port it was given (for port 0). */
-export type MetricsServer = { port: number; close(): Promise<void> };
-
-/**
- * Serves `registry` at GET /metrics. A port that cannot be bound (taken, or a bad host) is logged as a
- * warning and resolves undefined: the worker runs its jobs without metrics rather than not at all.
- */
-export function serveMetrics(
-  registry: Registry,
-  address: { host: string; port: number },
-  log: Logger,
-): Promise<MetricsServer | undefined> {
-  const server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== METRICS_PATH) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('The worker serves only GET /metrics.\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (error: unknown) => {
-        log.warn({ err: error }, 'metrics could not be collected');
-        response.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics could not be collected.\n');
-      },
-    );
-  });
-  return new Promise((resolve) => {
-    server.on('error', (error) => {
-      log.warn(
-        { err: error, host: address.host, port: address.port },
-        `worker metrics are not served (${error.message}); jobs run without them`,
-      );
-      resolve(undefined);
-    });
-    server.listen(address.port, address.host, () => {
-      const { port } = server.address() as AddressInfo;
-      log.info({ host: address.host, port }, 'metrics listening');
-      const close = () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          // Prometheus keeps its connection open between scrapes.
-          server.closeAllConnections();
-        });
-      resolve({ port, close });
-    });
-  });
-}
 
 type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
 

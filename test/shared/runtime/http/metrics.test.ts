@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from '#runtime/http/metrics.ts';
-import { createMetricsRegistry } from '#runtime/metrics-registry.ts';
-import { createTestApp, type TestApp } from '../../../support/app.ts';
+import { createMetricsRegistry, type MetricsServer, serveMetrics } from '#runtime/metrics-registry.ts';
+import { captureLog, createTestApp, type TestApp } from '../../../support/app.ts';
 import { parseMetrics, sampleValue } from '../../../support/metrics.ts';
 
 let t: TestApp;
 let itemId: string;
 let text: string;
+let apiMetrics: Response;
+let server: MetricsServer | undefined;
 const missing = randomUUID();
 
 // The test app is this file's own, so its registry holds exactly the requests made here.
@@ -22,18 +24,28 @@ beforeAll(async () => {
   await t.request('DELETE', `/items/${itemId}`);
   await t.request('GET', '/boom');
   await t.request('POST', '/items', { body: 'x'.repeat(t.config.http.bodyLimitBytes + 1) });
-  await t.request('GET', '/metrics');
-  const response = await t.request('GET', '/metrics');
+  apiMetrics = await t.request('GET', '/metrics');
+  // Served as the HTTP main serves them: on a port of their own.
+  server = (await serveMetrics(
+    t.metrics.registry,
+    { host: '127.0.0.1', port: 0 },
+    captureLog().log,
+  )) as MetricsServer;
+  await fetch(`http://127.0.0.1:${server.port}/metrics`);
+  const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   text = await response.text();
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await server?.close();
+  await t.close();
+});
 
 const requests = (method: string, route: string, status: string) =>
   sampleValue(text, 'http_requests_total', { method, route, status });
 
-describe('GET /metrics', () => {
+describe('the HTTP metrics', () => {
   it('counts requests by method, route pattern and status', () => {
     expect(requests('GET', '/items/:id', '200')).toBe(2);
     expect(requests('GET', '/items/:id', '404')).toBe(1);
@@ -42,7 +54,8 @@ describe('GET /metrics', () => {
   });
 
   it('labels a request no route matched as unmatched, never with its raw path', () => {
-    expect(requests('GET', 'unmatched', '404')).toBe(1);
+    // The route no request matched, and the API's /metrics, which is not a route.
+    expect(requests('GET', 'unmatched', '404')).toBe(2);
     expect(requests('DELETE', 'unmatched', '404')).toBe(1);
     expect(text).not.toContain(missing);
     expect(text).not.toContain(itemId);
@@ -52,8 +65,11 @@ describe('GET /metrics', () => {
     expect(requests('POST', '/items', '413')).toBe(1);
   });
 
-  it('leaves its own scrapes out of the count', () => {
+  it('are not served on the API port, and their scrapes are not counted', async () => {
+    expect(apiMetrics.status).toBe(404);
+    expect(await apiMetrics.text()).not.toContain('http_requests_total');
     expect(parseMetrics(text).filter((sample) => sample.labels.route === '/metrics')).toEqual([]);
+    expect(requests('GET', 'unmatched', '404')).toBe(2);
   });
 
   it('times requests in a histogram by method and route pattern', () => {
