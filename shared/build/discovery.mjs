@@ -1,6 +1,7 @@
 import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HTTP_METHODS } from '../runtime/http/methods.mjs';
+import { compareRoutes } from './route-order.mjs';
 
 /** Thrown when handler or task files cannot become routes or tasks; lists every problem found. */
 export class DiscoveryError extends Error {
@@ -61,11 +62,7 @@ export async function discover(root) {
   }
   problems.push(...clashes(routes));
   if (problems.length > 0) throw new DiscoveryError(problems);
-  routes.sort(
-    (a, b) =>
-      compare(a.path, b.path) ||
-      METHODS.indexOf(a.method.toLowerCase()) - METHODS.indexOf(b.method.toLowerCase()),
-  );
+  routes.sort(compareRoutes);
   tasks.sort((a, b) => compare(a.name, b.name));
   const appModule = path.join(root, APP_MODULE);
   const hasApp = await access(appModule).then(

@@ -98,7 +98,8 @@ export function createApp(options: AppOptions) {
   app.route('/docs', docsRoutes(options.docsAssetsDir));
 
   for (const route of options.routes) {
-    app.on(route.method, route.path, routeHandler(route.definition, { trustProxy, inputLimits }));
+    const catchAll = [...route.path.matchAll(/:(\w+)\{\.\+\}/g)].map((match) => match[1] as string);
+    app.on(route.method, route.path, routeHandler(route.definition, { trustProxy, inputLimits, catchAll }));
   }
 
   app.notFound((c) => {

@@ -8,8 +8,11 @@ import { type InputLimits, inputShapeProblems } from './input-shape.ts';
 /** The per-request values the app's middleware stores on the Hono context. */
 export type RequestVariables = { requestId: string; services: Services };
 
-/** What the route handlers take from the configuration. */
-export type RouteOptions = { trustProxy: number; inputLimits: InputLimits };
+/**
+ * What the route handlers take from the configuration and the route: `catchAll` names the route's `[...x]`
+ * parameters.
+ */
+export type RouteOptions = { trustProxy: number; inputLimits: InputLimits; catchAll?: string[] };
 
 /**
  * Turns one handler definition into a Hono handler: runs the auth check first (a protected route refuses a
@@ -22,6 +25,8 @@ export function routeHandler(definition: AnyHandler, options: RouteOptions) {
     const user = definition.auth
       ? await definition.auth.authenticate({ header: (name) => c.req.header(name) }, services)
       : undefined;
+
+    for (const name of options.catchAll ?? []) refuseDotSegments(name, c.req.param(name));
 
     const errors: FieldError[] = [];
     let failures = 0;
@@ -117,6 +122,19 @@ function clientIp(c: Context, trustedHops: number): string {
     .filter(Boolean);
   // Fewer entries than trusted proxies: the request did not come through all of them; the nearest one it names.
   return hops[Math.max(hops.length - trustedHops, 0)] ?? peer;
+}
+
+/**
+ * A catch-all parameter arrives percent-decoded, so `%2e%2e%2f` is `../`: a handler that joins it to a folder
+ * would leave the folder. Dot segments and backslashes are refused outright.
+ */
+function refuseDotSegments(name: string, value: string | undefined): void {
+  if (value === undefined) return;
+  if (value.split(/[/\\]/).some((segment) => segment === '.' || segment === '..') || value.includes('\\')) {
+    throw validationError([
+      { field: `params.${name}`, message: 'must not hold . or .. segments nor backslashes' },
+    ]);
+  }
 }
 
 /** One value stays a string and repeated keys become an array, so `?tag=a&tag=b` reads naturally. */

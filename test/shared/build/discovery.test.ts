@@ -161,3 +161,25 @@ describe('discover', () => {
     for (const file of broken) expect(message).toContain(`${file}: `);
   });
 });
+
+describe('route order', () => {
+  it('puts a static segment before a parameter, whatever the file names, so that the static file is reachable', async () => {
+    const root = await tree([
+      'handlers/notes/[id].get.ts',
+      'handlers/notes/recent.get.ts',
+      'handlers/notes/[id]/tags.get.ts',
+      'handlers/notes/exports/[exportId].get.ts',
+      'handlers/files/[...rest].get.ts',
+      'handlers/files/readme.get.ts',
+    ]);
+    const { routes } = await discover(root);
+    expect(routes.map((route) => route.path)).toEqual([
+      '/files/readme',
+      '/files/:rest{.+}',
+      '/notes/exports/:exportId',
+      '/notes/recent',
+      '/notes/:id',
+      '/notes/:id/tags',
+    ]);
+  });
+});

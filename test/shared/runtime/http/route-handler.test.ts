@@ -29,3 +29,35 @@ describe('ctx.clientIp', () => {
     );
   });
 });
+
+describe('route matching', () => {
+  it('serves a static file beside a [param] file, whatever their names', async () => {
+    const t = await createTestApp();
+    try {
+      const response = await t.request('GET', '/items/recent');
+      expect(response.status).toBe(200);
+      expect(Array.isArray(await response.json())).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('hands a catch-all its rest of the path, and refuses dot segments however they are encoded', async () => {
+    const t = await createTestApp({ migrate: false });
+    try {
+      const ok = await t.request('GET', '/files/docs/guide.md');
+      expect(await ok.json()).toEqual({ path: 'docs/guide.md' });
+      // `/files/a/%2e%2e/...` never arrives: URL parsing resolves dot segments before routing. Encoded slashes
+      // and backslashes do arrive, decoded into the parameter.
+      for (const url of ['/files/a%2F..%2F..%2Fetc%2Fpasswd', '/files/..%2Fb', '/files/a%5C..%5Cb']) {
+        const refused = await t.request('GET', url);
+        expect(refused.status, url).toBe(400);
+        expect(((await refused.json()) as { errors: unknown[] }).errors).toEqual([
+          { field: 'params.path', message: 'must not hold . or .. segments nor backslashes' },
+        ]);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
