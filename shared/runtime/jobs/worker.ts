@@ -1,11 +1,8 @@
-import { Cron } from 'croner';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import type { Runtime } from '../compose.ts';
 import type { NamedTask } from './queue.ts';
 import { startOutboxRelay } from './relay.ts';
 import { type JobObserver, runJob } from './runner.ts';
-import type { Enqueue } from './task.ts';
+import { scheduleTask } from './schedule.ts';
 
 export type WorkerOptions = {
   tasks: NamedTask[];
@@ -25,7 +22,7 @@ export function startWorker(options: WorkerOptions) {
   const { config, queues, services } = options.runtime;
   const { sql, redis, log, enqueue } = services;
   const stopping = new AbortController();
-  const crons: Cron[] = [];
+  const crons: ReturnType<typeof scheduleTask>[] = [];
   const unknown = [...config.worker.scheduleOverrides.keys()].filter(
     (name) => !tasks.some((t) => t.name === name),
   );
@@ -71,27 +68,4 @@ export function startWorker(options: WorkerOptions) {
       clearTimeout(cutoff);
     },
   };
-}
-
-/**
- * The tick is the pattern's own time, not the moment the timer fired, so every worker names it alike.
- * Each tick claims a Redis key unique to that tick; only the worker that wins it enqueues, and the job id is
- * the tick too, so even a late duplicate cannot create a second job.
- */
-function scheduleTask(
-  task: NamedTask,
-  schedule: string,
-  services: { redis: Redis; log: Logger; enqueue: Enqueue },
-): Cron {
-  return new Cron(schedule, { protect: true, catch: true }, async (cron: Cron) => {
-    const tick = (cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date()).toISOString();
-    const claimed = await services.redis.set(`schedule:${task.name}:${tick}`, '1', 'PX', 86_400_000, 'NX');
-    if (claimed !== 'OK') return;
-    const { id } = await services.enqueue(
-      task.definition,
-      { scheduledAt: tick },
-      { jobId: `${task.name}@${tick}` },
-    );
-    services.log.info({ task: task.name, jobId: id, tick }, 'scheduled job enqueued');
-  });
 }
