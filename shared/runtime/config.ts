@@ -52,6 +52,7 @@ const EnvSchema = v.object({
   MIGRATE_ON_START: flag(true),
   MIGRATIONS_DIR: v.optional(v.string()),
   WORKER_STALL_INTERVAL_MS: wholeNumber(5_000, 500, 600_000),
+  TASK_TIMEOUT_GRACE_MS: wholeNumber(30_000, 0, 3_600_000),
   WORKER_HEARTBEAT_FILE: v.optional(v.string(), '/tmp/worker-heartbeat.json'),
   WORKER_METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
   WORKER_METRICS_PORT: port(9464),
@@ -151,6 +152,8 @@ function shapeConfig(env: Env) {
     migrationsDir: env.MIGRATIONS_DIR,
     worker: {
       stallIntervalMs: env.WORKER_STALL_INTERVAL_MS,
+      /** How long a run may ignore its timeout's signal before the worker counts it stuck (and exits). */
+      timeoutGraceMs: env.TASK_TIMEOUT_GRACE_MS,
       heartbeatFile: env.WORKER_HEARTBEAT_FILE,
       metrics: { host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT },
       outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,

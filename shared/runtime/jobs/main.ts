@@ -31,7 +31,20 @@ export function main(bundle: WorkerBundle, argv = process.argv.slice(2)): void {
     const log = createLogger(config.logLevel, { process: 'worker' });
     const runtime = await composeRuntime({ app: bundle.app, config, process: 'worker', log, tasks });
     const metrics = createWorkerMetrics(tasks.map((task) => task.name));
-    const worker = startWorker({ tasks, runtime, metrics });
+    const worker = startWorker({
+      tasks,
+      runtime,
+      metrics,
+      // A run that ignores its signal would hold its slot for ever, or, given back, overlap its own retry: the
+      // worker exits instead, its supervisor starts it again, and stall recovery runs the job elsewhere.
+      overrun: {
+        graceMs: config.worker.timeoutGraceMs,
+        onStuck: () => {
+          log.fatal('a job run is stuck past its timeout; exiting so that the worker is restarted');
+          process.exit(1);
+        },
+      },
+    });
     metrics.watch({ queues: runtime.queues, sql: runtime.sql, prefix: config.redis.prefix });
     const metricsServer = await serveMetrics(metrics.registry, config.worker.metrics, log);
 

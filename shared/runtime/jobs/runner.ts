@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { Services } from '../app.ts';
 import { elapsedMs } from '../elapsed.ts';
 import { classifyError, fieldErrors } from '../errors.ts';
+import { type OverrunPolicy, runWithDeadline } from './deadline.ts';
 import { InvalidPayloadError, JobTimeoutError, PoisonJobError, publicError } from './job-errors.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import { updateJobRecord } from './records.ts';
@@ -29,17 +30,26 @@ export type JobObserver = (ended: {
 }) => void;
 
 /**
+ * How a job is run besides its task: `stop` fires at shutdown, `observe` is told each outcome, and `overrun`
+ * says how long a run may ignore its timeout (see runWithDeadline).
+ */
+export type RunOptions = { stop?: AbortSignal; observe?: JobObserver; overrun?: OverrunPolicy };
+
+/** A run that ignores its signal for this long past its timeout is stuck (TASK_TIMEOUT_GRACE_MS). */
+const DEFAULT_OVERRUN: OverrunPolicy = { graceMs: 30_000, onStuck: () => {} };
+
+/**
  * Runs one job of a task: validates the payload, runs `run` with a signal that fires at the timeout, and
- * logs the outcome. The returned promise settles at the timeout even when `run` ignores the signal, so the
- * queue can retry; the abandoned run is told to stop through its signal.
+ * logs the outcome. A run past its timeout is told to stop through its signal, and the job fails (to be
+ * retried) once the run has returned, so that a task's runs never overlap (see runWithDeadline).
  */
 export async function runJob(
   task: NamedTask,
   job: BeeQueue.Job<JobEnvelope>,
   services: Services,
-  stop?: AbortSignal,
-  observe: JobObserver = () => {},
+  options: RunOptions = {},
 ) {
+  const { stop, observe = () => {}, overrun = DEFAULT_OVERRUN } = options;
   const { name, definition } = task;
   const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
   const log = services.log.child({ task: name, jobId: job.id, attempt });
@@ -77,33 +87,36 @@ export async function runJob(
   }
   await track({ status: 'active', attempts: attempt, error: null });
 
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new JobTimeoutError(name, definition.timeoutMs)),
-    definition.timeoutMs,
-  );
-  const onStop = () => controller.abort(stop?.reason);
-  stop?.addEventListener('abort', onStop, { once: true });
   const started = performance.now();
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-  });
-  aborted.catch(() => {});
   try {
-    const context: TaskContext<unknown> = {
-      ...services,
-      log,
-      payload: parsed.output,
-      jobId: String(job.id),
-      task: name,
-      attempt,
-      signal: controller.signal,
-      progress: async (percent) => {
-        const clamped = Math.max(0, Math.min(100, Math.round(percent)));
-        await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
+    const result = await runWithDeadline(
+      (signal) =>
+        definition.run({
+          ...services,
+          log,
+          payload: parsed.output,
+          jobId,
+          task: name,
+          attempt,
+          signal,
+          progress: async (percent) => {
+            const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+            await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
+          },
+        } satisfies TaskContext<unknown>),
+      {
+        timeoutMs: definition.timeoutMs,
+        timeoutError: () => new JobTimeoutError(name, definition.timeoutMs),
+        stop,
+        overrun: {
+          graceMs: overrun.graceMs,
+          onStuck: () => {
+            log.error({ graceMs: overrun.graceMs }, 'run ignores its signal past its timeout: stuck');
+            overrun.onStuck();
+          },
+        },
       },
-    };
-    const result = await Promise.race([Promise.resolve(definition.run(context)), aborted]);
+    );
     const durationMs = elapsedMs(started);
     log.info({ durationMs, outcome: 'succeeded' }, 'job');
     observe({ task: name, outcome: 'succeeded', attempt, seconds: durationMs / 1000 });
@@ -115,7 +128,7 @@ export async function runJob(
   } catch (error) {
     // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
     // (a job of a task with no retries would otherwise be lost).
-    const interrupted = stop?.aborted === true && controller.signal.reason === stop.reason;
+    const interrupted = stop?.aborted === true && error === stop.reason;
     // A database that cannot be reached says nothing about the job: it waits for the store without
     // spending an attempt, so an outage longer than the retry budget fails no job for good.
     const storeDown = !interrupted && classifyError(error)?.status === 503;
@@ -133,9 +146,6 @@ export async function runJob(
     }
     await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: publicError(error, jobId) });
     throw error;
-  } finally {
-    clearTimeout(timer);
-    stop?.removeEventListener('abort', onStop);
   }
 }
 

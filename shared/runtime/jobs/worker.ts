@@ -1,4 +1,5 @@
 import type { Runtime } from '../compose.ts';
+import type { OverrunPolicy } from './deadline.ts';
 import type { NamedTask } from './queue.ts';
 import { startOutboxRelay } from './relay.ts';
 import { type JobObserver, runJob } from './runner.ts';
@@ -8,6 +9,8 @@ export type WorkerOptions = {
   tasks: NamedTask[];
   /** The process's runtime (see composeRuntime), composed with these same tasks. */
   runtime: Runtime;
+  /** What happens to a run that ignores its timeout (the worker main exits, so that it is restarted). */
+  overrun?: OverrunPolicy;
   /** Counts jobs and stalls (see jobs/metrics.ts). */
   metrics?: { jobEnded: JobObserver; jobStalled(task: string): void };
 };
@@ -21,6 +24,7 @@ export function startWorker(options: WorkerOptions) {
   const { tasks, metrics } = options;
   const { config, queues, services } = options.runtime;
   const { sql, redis, log, enqueue } = services;
+  const overrun = options.overrun ?? { graceMs: config.worker.timeoutGraceMs, onStuck: () => {} };
   const stopping = new AbortController();
   const crons: ReturnType<typeof scheduleTask>[] = [];
   const unknown = [...config.worker.scheduleOverrides.keys()].filter(
@@ -37,7 +41,11 @@ export function startWorker(options: WorkerOptions) {
     // bee-queue's stall check emits one per job it put back on the queue because its worker stopped beating.
     if (metrics) queue.on('stalled', () => metrics.jobStalled(task.name));
     queue.process(task.definition.concurrency, (job) =>
-      runJob(task, job, services, stopping.signal, metrics?.jobEnded),
+      runJob(task, job, services, {
+        stop: stopping.signal,
+        observe: metrics?.jobEnded,
+        overrun,
+      }),
     );
     queue.checkStalledJobs(config.worker.stallIntervalMs).catch((error) => {
       log.warn({ task: task.name, err: error }, 'stalled-job check failed');

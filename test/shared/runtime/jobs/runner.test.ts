@@ -114,10 +114,20 @@ describe('runJob', () => {
     expect(lines.at(-1)).toMatchObject({ outcome: 'retrying', storeDown: true, attempt: 1 });
   });
 
-  it('settles at the timeout when the run ignores its signal, and tells the run through the signal', async () => {
+  it('tells a run past its timeout through its signal, and reports it stuck when it ignores it', async () => {
     const task = named('stuck', { timeoutMs: 100, run: hang });
     const job = await jobOf(task, { n: 1 });
-    await expect(runJob(task, job, services().services)).rejects.toBeInstanceOf(JobTimeoutError);
+    let stuck = 0;
+    const { lines, services: s } = services();
+    const overrun = { graceMs: 200, onStuck: () => (stuck += 1) };
+    await expect(runJob(task, job, s, { overrun })).rejects.toBeInstanceOf(JobTimeoutError);
+    expect(stuck).toBe(1);
+    expect(lines.find((line) => line.msg === 'run ignores its signal past its timeout: stuck')).toMatchObject(
+      {
+        task: 'stuck',
+        graceMs: 200,
+      },
+    );
     const { signal } = seen.at(-1) as TaskContext<{ n: number }>;
     expect(signal.aborted).toBe(true);
     expect(String(signal.reason)).toContain('stuck: timed out after 100 ms');
@@ -128,7 +138,7 @@ describe('runJob', () => {
     const job = await jobOf(task, { n: 1 });
     const stop = new AbortController();
     const { lines, services: s } = services();
-    const running = runJob(task, job, s, stop.signal);
+    const running = runJob(task, job, s, { stop: stop.signal });
     await expect.poll(() => seen.at(-1)?.task).toBe('interrupted');
     stop.abort(new Error('worker shutting down'));
     await expect(running).rejects.toThrow('worker shutting down');
@@ -161,7 +171,7 @@ describe('runJob', () => {
     const task = named('given-back', { run: hang });
     const job = await jobOf(task, { n: 1 });
     const stop = new AbortController();
-    const running = runJob(task, job, services().services, stop.signal);
+    const running = runJob(task, job, services().services, { stop: stop.signal });
     await expect.poll(() => seen.at(-1)?.task).toBe('given-back');
     expect(await t.redis.get(startsKey('given-back', job.id))).toBe('1');
     stop.abort(new Error('worker shutting down'));
