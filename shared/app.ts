@@ -4,6 +4,7 @@ import { defineApp, type ServicesOf, type SettingsOf } from '#runtime/app.ts';
 import { wholeNumber } from '#runtime/env-fields.ts';
 import { loadKeyring } from './keys.ts';
 import { createMailer } from './mailer.ts';
+import { createPasswordHasher } from './password.ts';
 
 /** The reference app's own environment variables, validated with the runtime's (see README, Configuration). */
 const Settings = v.pipe(
@@ -13,13 +14,21 @@ const Settings = v.pipe(
     JWT_AUDIENCE: v.optional(v.pipe(v.string(), v.minLength(1)), 'handler-kit-api'),
     ACCESS_TOKEN_TTL_SECONDS: wholeNumber(900, 60, 86_400),
     REFRESH_TOKEN_TTL_SECONDS: wholeNumber(30 * 86_400, 300, 365 * 86_400),
+    SESSION_MAX_AGE_SECONDS: wholeNumber(90 * 86_400, 300, 365 * 86_400),
     PASSWORD_SCRYPT_N: v.pipe(
       wholeNumber(2 ** 17, 2 ** 10, 2 ** 20),
       v.check((n) => (n & (n - 1)) === 0, 'must be a power of two, e.g. 131072'),
     ),
+    PASSWORD_HASH_CONCURRENCY: wholeNumber(2, 1, 64),
     LOGIN_ATTEMPTS_PER_MINUTE: wholeNumber(5, 1, 1_000),
+    LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: wholeNumber(20, 1, 100_000),
+    REGISTER_ATTEMPTS_PER_HOUR: wholeNumber(10, 1, 100_000),
     SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
     MAIL_FROM: v.optional(v.string(), 'handler-kit <no-reply@localhost>'),
+    NOTE_MAX_BYTES: wholeNumber(128 * 1024, 1_024, 1024 * 1024),
+    NOTES_PER_USER_MAX: wholeNumber(10_000, 1, 10_000_000),
+    EXPORTS_IN_FLIGHT_PER_USER: wholeNumber(1, 1, 100),
+    EXPORT_MAX_BYTES: wholeNumber(100 * 1024 * 1024, 1_024, 10 * 1024 ** 3),
   }),
   v.transform((env) => ({
     auth: {
@@ -29,14 +38,26 @@ const Settings = v.pipe(
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
       scrypt: { N: env.PASSWORD_SCRYPT_N, r: 8, p: 1 },
+      passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
       loginAttemptsPerMinute: env.LOGIN_ATTEMPTS_PER_MINUTE,
+      loginAttemptsPerAddressPerMinute: env.LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+      registerAttemptsPerHour: env.REGISTER_ATTEMPTS_PER_HOUR,
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    // Per-user budgets: a note's size bounds a page of GET /notes; the rest bound what one account can make
+    // the worker and the database hold (see shared/notes.ts for how a note is measured).
+    notes: {
+      maxBytes: env.NOTE_MAX_BYTES,
+      maxPerUser: env.NOTES_PER_USER_MAX,
+      exportsInFlightPerUser: env.EXPORTS_IN_FLIGHT_PER_USER,
+      exportMaxBytes: env.EXPORT_MAX_BYTES,
+    },
   })),
 );
 
-/** The notes API: its settings, the keyring that signs and verifies tokens, and the mailer. */
+/** The notes API: its settings, the keyring that signs and verifies tokens, the mailer and the password hasher. */
 const app = defineApp({
   settings: Settings,
   async services({ settings, log, process, appEnv }) {
@@ -51,6 +72,11 @@ const app = defineApp({
         persist: process === 'http' && appEnv === 'development',
       }),
       mailer: createMailer(settings.mail, log),
+      // One per process, so that its cap on concurrent hashes is the process's.
+      passwords: createPasswordHasher({
+        cost: settings.auth.scrypt,
+        maxConcurrent: settings.auth.passwordHashConcurrency,
+      }),
     };
   },
   api: {

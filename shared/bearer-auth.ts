@@ -1,27 +1,40 @@
 import { HttpError } from '#runtime/errors.ts';
 import { defineAuth } from '#runtime/http/handler.ts';
+import { sessionIsLive } from './sessions.ts';
 import { verifyAccessToken } from './tokens.ts';
 
-/** The caller a valid access token names. */
-export type TokenUser = { id: string; tokenId: string };
+/** The caller a valid access token names, and the session (sign-in) the token was issued to. */
+export type TokenUser = { id: string; tokenId: string; sessionId: string };
+
+// RFC 9110: the scheme name is case-insensitive, and one or more spaces separate it from the token.
+const AUTHORIZATION = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
 
 /**
- * Bearer access tokens (EdDSA JWTs signed with a key from keys/). Every refusal is the same 401, so that a caller
- * cannot tell a forged token from an expired one; the reason goes to the log.
+ * Bearer access tokens (EdDSA JWTs signed with a key from keys/), whose session must still be live: a logout,
+ * a logout everywhere or a password change ends a session, and its access tokens with it, at once. Every
+ * refusal is the same 401, so that a caller cannot tell a forged token from an ended one; the reason goes to
+ * the log.
  */
 export const bearer = defineAuth<TokenUser>({
   name: 'bearerAuth',
   openapi: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-  async authenticate(request, { keys, settings, log }) {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(
-      request.header('authorization') ?? '',
-    );
+  async authenticate(request, { keys, settings, sql, log }) {
+    const match = AUTHORIZATION.exec(request.header('authorization') ?? '');
     if (!match?.[1]) throw HttpError.unauthorized('Send an access token: Authorization: Bearer <token>.');
-    const verified = verifyAccessToken(keys, settings.auth, match[1]);
+    const verified = await verifyAccessToken(
+      keys,
+      { ...settings.auth, ttlSeconds: settings.auth.accessTokenTtlSeconds },
+      match[1],
+    );
     if ('error' in verified) {
       log.info({ reason: verified.error }, 'access token refused');
       throw HttpError.unauthorized('The access token is invalid or has expired.');
     }
-    return { id: verified.claims.sub, tokenId: verified.claims.jti };
+    const { sub, sid, jti } = verified.claims;
+    if (!(await sessionIsLive(sql, { userId: sub, sessionId: sid }))) {
+      log.info({ reason: 'session ended', sessionId: sid }, 'access token refused');
+      throw HttpError.unauthorized('The access token is invalid or has expired.');
+    }
+    return { id: sub, tokenId: jti, sessionId: sid };
   },
 });

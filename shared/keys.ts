@@ -1,17 +1,21 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { thumbprint, writeKeyPair } from './keygen.mjs';
 
 /** A public key as published in the JWKS. */
 export type PublicJwk = { kty: string; crv: string; x: string; kid: string; alg: 'EdDSA'; use: 'sig' };
 
-/** The signing key and every verifying key, by kid. */
+/**
+ * The signing key, the public keys as published, and jose's resolver over those same keys, which picks the
+ * one a token's `kid` names, so that a token verifies exactly when the published JWKS verifies it.
+ */
 export type Keyring = {
   signing: { kid: string; key: KeyObject } | undefined;
-  verifying: Map<string, KeyObject>;
   jwks: { keys: PublicJwk[] };
+  keySet: JWTVerifyGetKey;
 };
 
 /**
@@ -80,7 +84,7 @@ export async function loadKeyring(options: {
       use: 'sig' as const,
     })),
   };
-  return { signing, verifying, jwks };
+  return { signing, jwks, keySet: createLocalJWKSet(jwks) };
 }
 
 function kidOf(publicKey: KeyObject): string {

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { HttpError } from '#runtime/errors.ts';
 
 /** scrypt cost; the default follows current guidance, and only configuration (e.g. for tests) lowers it. */
 export type ScryptCost = { N: number; r: number; p: number };
@@ -23,6 +24,36 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (!parsed) return false;
   const actual = await derive(password, parsed.salt, parsed.cost);
   return timingSafeEqual(actual, parsed.hash);
+}
+
+/** Hashes and checks passwords, at most `maxConcurrent` at a time in this process. */
+export type PasswordHasher = {
+  hash(password: string): Promise<string>;
+  verify(password: string, stored: string): Promise<boolean>;
+};
+
+/**
+ * A password hasher for one process. Each scrypt call keeps a core busy for its whole duration, so past
+ * `maxConcurrent` (about one per core) a queue would only make every sign-in slow: an excess call is refused
+ * at once with 503 and Retry-After, and the client tries again a second later.
+ */
+export function createPasswordHasher(options: { cost: ScryptCost; maxConcurrent: number }): PasswordHasher {
+  let running = 0;
+  const metered = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= options.maxConcurrent) {
+      throw HttpError.unavailable('Too many passwords are being checked right now. Retry in a second.', 1);
+    }
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+    }
+  };
+  return {
+    hash: (password) => metered(() => hashPassword(password, options.cost)),
+    verify: (password, stored) => metered(() => verifyPassword(password, stored)),
+  };
 }
 
 function parseHash(stored: string): { cost: ScryptCost; salt: Buffer; hash: Buffer } | undefined {

@@ -18,8 +18,7 @@ export default defineTask({
   timeoutMs: 30_000,
   concurrency: 4,
   async run({ payload, sql, mailer, log, attempt }) {
-    const [user] = await sql<{ email: string; name: string | null }[]>`
-      select email, name from users where id = ${payload.userId}`;
+    const [user] = await sql<{ email: string }[]>`select email from users where id = ${payload.userId}`;
     if (!user && attempt === 1) {
       // Sign-up enqueues through the outbox, after its commit. This guard stays for a job that reached Redis
       // before its transaction committed (enqueued straight to Redis, as before the outbox): one retry.
@@ -57,15 +56,19 @@ export default defineTask({
   },
 });
 
-function welcome(user: { email: string; name: string | null }) {
-  // Names are free text: no line breaks in a header, and no markup in the HTML part.
-  const name = user.name?.replace(/\s+/g, ' ').trim() || undefined;
-  const greeting = name ? `Hi ${name},` : 'Hi,';
+// Sign-up does not prove that the caller owns the address, so anyone can have this mail sent to anyone. It
+// therefore carries nothing the caller wrote but the address it goes to (not the name, which the app shows
+// instead): a fixed text cannot be turned into our message to a stranger, with the caller's link or words.
+function welcome(user: { email: string }) {
   return {
     to: user.email,
-    subject: name ? `Welcome, ${name}!` : 'Welcome!',
-    text: `${greeting}\n\nYour account (${user.email}) is ready. Welcome aboard.\n`,
-    html: `<p>${escapeHtml(greeting)}</p><p>Your account (${escapeHtml(user.email)}) is ready. Welcome aboard.</p>`,
+    subject: 'Welcome to handler-kit',
+    text:
+      `Hi,\n\nAn account was created for ${user.email} and is ready. Welcome aboard.\n\n` +
+      'If you did not sign up, you can ignore this message.\n',
+    html:
+      `<p>Hi,</p><p>An account was created for ${escapeHtml(user.email)} and is ready. Welcome aboard.</p>` +
+      '<p>If you did not sign up, you can ignore this message.</p>',
   };
 }
 

@@ -1,9 +1,9 @@
 import * as v from 'valibot';
 import { HttpError } from '#runtime/errors.ts';
 import { defineHandler } from '#runtime/http/handler.ts';
-import { hashPassword, verifyPassword } from '#shared/password.ts';
-import { takeAttempt } from '#shared/rate-limit.ts';
-import { issueTokenPair } from '#shared/sessions.ts';
+import { hashPassword, type ScryptCost } from '#shared/password.ts';
+import { enforceLimits } from '#shared/rate-limit.ts';
+import { startSession } from '#shared/sessions.ts';
 import { Email, TokenPairView } from '#shared/users.ts';
 
 const WRONG = 'The email or password is wrong.';
@@ -11,7 +11,10 @@ const decoys = new Map<number, Promise<string>>();
 
 export default defineHandler({
   summary: 'Signs in with email and password',
-  description: 'Each email and address gets a few tries a minute; past that, 429 with Retry-After.',
+  description:
+    'Each client address gets a number of tries a minute, and each email and address a few; past either, 429 ' +
+    'with Retry-After, before any password is checked. 503 with Retry-After when too many passwords are ' +
+    'being checked at once. The answer is not to be cached (Cache-Control: no-store).',
   tags: ['auth'],
   body: v.strictObject({
     email: Email,
@@ -21,27 +24,47 @@ export default defineHandler({
     200: TokenPairView,
     401: { description: 'The email or password is wrong (the same answer for both)' },
     429: { description: 'Too many tries; wait Retry-After seconds' },
+    503: { description: 'Too many passwords are being checked at once; retry after Retry-After seconds' },
   },
-  async handle({ body, sql, redis, keys, settings, clientIp }) {
-    const limit = await takeAttempt(
+  async handle({ log, body, sql, redis, keys, settings, passwords, clientIp, setHeader }) {
+    await enforceLimits(
       redis,
-      `login:${body.email}:${clientIp}`,
-      settings.auth.loginAttemptsPerMinute,
-      60,
+      [
+        {
+          key: `login-address:${clientIp}`,
+          limit: settings.auth.loginAttemptsPerAddressPerMinute,
+          windowSeconds: 60,
+        },
+        {
+          key: `login:${body.email}:${clientIp}`,
+          limit: settings.auth.loginAttemptsPerMinute,
+          windowSeconds: 60,
+        },
+      ],
+      { ifRedisIsDown: 'refuse', log },
     );
-    if (!limit.allowed) throw HttpError.tooManyRequests(limit.retryAfterSeconds);
 
     const [user] = await sql<{ id: string; password_hash: string }[]>`
       select id, password_hash from users where lower(email) = ${body.email}`;
     // An unknown email still costs one hash check, so the answer's timing does not reveal which accounts exist.
     const stored = user?.password_hash ?? (await decoyHash(settings.auth.scrypt));
-    const matches = await verifyPassword(body.password, stored);
+    const matches = await passwords.verify(body.password, stored);
     if (!user || !matches) throw HttpError.unauthorized(WRONG);
-    return issueTokenPair(sql, keys, settings, user.id);
+    const pair = await sql.begin(async (tx) => {
+      // The row lock makes a password change that commits meanwhile wait for this sign-in, and then end it;
+      // a change that committed first leaves a hash that no longer matches the one just checked.
+      const [unchanged] = await tx`
+        select 1 from users where id = ${user.id} and password_hash = ${user.password_hash} for share`;
+      if (!unchanged) throw HttpError.unauthorized(WRONG);
+      return startSession(tx, keys, settings, user.id);
+    });
+    setHeader('cache-control', 'no-store');
+    return pair;
   },
 });
 
-function decoyHash(cost: { N: number; r: number; p: number }): Promise<string> {
+// Made once per cost and outside the hasher's cap: it is the process's own, not a caller's, hash.
+function decoyHash(cost: ScryptCost): Promise<string> {
   let hash = decoys.get(cost.N);
   if (!hash) {
     hash = hashPassword('decoy password that matches nothing', cost);

@@ -4,12 +4,14 @@ import { revokeFamilyOf } from '#shared/sessions.ts';
 import { RefreshToken } from '#shared/users.ts';
 
 export default defineHandler({
-  summary: 'Signs out: revokes the refresh token and every token issued from the same login',
-  description: 'Answers 204 for an unknown token too, so that the answer reveals nothing.',
+  summary: 'Signs out: ends the session of the refresh token, its access tokens included',
+  description:
+    'Every refresh token issued from the same sign-in is revoked, and its access tokens are refused from ' +
+    'then on. Answers 204 for an unknown token too, so that the answer reveals nothing.',
   tags: ['auth'],
   body: v.strictObject({ refreshToken: RefreshToken }),
   status: 204,
   async handle({ body, sql }) {
-    await revokeFamilyOf(sql, body.refreshToken);
+    await sql.begin((tx) => revokeFamilyOf(tx, body.refreshToken));
   },
 });

@@ -6,23 +6,27 @@ import { RefreshToken, TokenPairView } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'Trades a refresh token for a new token pair',
-  description: 'The refresh token is spent. Presenting a spent token again revokes its whole family.',
+  description:
+    'The refresh token is spent. Presenting a spent token again revokes its whole session. A session cannot ' +
+    'be refreshed past its maximum age from the sign-in (SESSION_MAX_AGE_SECONDS). The answer is not to be ' +
+    'cached (Cache-Control: no-store).',
   tags: ['auth'],
   body: v.strictObject({ refreshToken: RefreshToken }),
   responses: {
     200: TokenPairView,
     401: { description: 'The refresh token is unknown, spent, revoked or expired' },
   },
-  async handle({ body, sql, keys, settings, log }) {
+  async handle({ body, sql, keys, settings, log, setHeader }) {
     const spent = await sql.begin(async (tx) => {
-      const outcome = await spendRefreshToken(tx, body.refreshToken);
+      const outcome = await spendRefreshToken(tx, settings, body.refreshToken);
       if ('refused' in outcome) return outcome;
-      return { pair: await issueTokenPair(tx, keys, settings, outcome.userId, outcome.familyId) };
+      return { pair: await issueTokenPair(tx, keys, settings, outcome) };
     });
     if ('refused' in spent) {
       log.info({ reason: spent.refused }, 'refresh token refused');
       throw HttpError.unauthorized('The refresh token is invalid, spent or expired. Sign in again.');
     }
+    setHeader('cache-control', 'no-store');
     return spent.pair;
   },
 });

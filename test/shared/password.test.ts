@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from '#shared/password.ts';
+import { HttpError } from '#runtime/errors.ts';
+import { createPasswordHasher, hashPassword, verifyPassword } from '#shared/password.ts';
 
 const cost = { N: 1024, r: 8, p: 1 };
 const password = 'correct horse battery staple';
@@ -56,5 +57,27 @@ describe('verifyPassword', () => {
     for (const garbage of ['', 'garbage', '$$$$$', 'scrypt$$$$$', 'scrypt$x$y$z$salt$hash', '$2b$12$abc']) {
       expect(await verifyPassword(password, garbage), garbage).toBe(false);
     }
+  });
+});
+
+describe('createPasswordHasher', () => {
+  it('refuses a hash past its maximum at once with 503 and Retry-After, and takes one again when a slot frees', async () => {
+    const hasher = createPasswordHasher({ cost: { N: 2 ** 15, r: 8, p: 1 }, maxConcurrent: 2 });
+    const running = [hasher.hash(password), hasher.verify(password, await hashPassword(password, cost))];
+    const started = performance.now();
+    const refused = await hasher.hash(password).catch((error: unknown) => error);
+    expect(performance.now() - started).toBeLessThan(20);
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 503, code: 'unavailable', headers: { 'retry-after': '1' } });
+    await expect(hasher.verify(password, 'scrypt$x')).rejects.toMatchObject({ status: 503 });
+    const [stored, verified] = await Promise.all(running);
+    expect(verified).toBe(true);
+    expect(await hasher.verify(password, stored as string)).toBe(true);
+  });
+
+  it('frees its slot when a hash fails', async () => {
+    const hasher = createPasswordHasher({ cost: { N: 3, r: 8, p: 1 }, maxConcurrent: 1 });
+    await expect(hasher.hash(password)).rejects.toThrow();
+    await expect(hasher.hash(password)).rejects.not.toBeInstanceOf(HttpError);
   });
 });

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpError } from '#runtime/errors.ts';
 import { createRedis } from '#runtime/redis.ts';
-import { takeAttempt } from '#shared/rate-limit.ts';
+import { enforceLimits, takeAttempt } from '#shared/rate-limit.ts';
+import { captureLog } from '../support/app.ts';
 import { testConfig } from '../support/context.ts';
+import { freePort } from '../support/services.ts';
 
 let redis: Redis;
 beforeAll(() => {
@@ -57,5 +60,42 @@ describe('takeAttempt', () => {
       outcome = await takeAttempt(redis, k, 1, 1);
     }
     expect(outcome.allowed).toBe(true);
+  });
+});
+
+describe('enforceLimits', () => {
+  const log = captureLog().log;
+
+  it('counts every limit in one go and answers 429 with the longest wait once any is passed', async () => {
+    const [short, long] = [key(), key()];
+    const limits = [
+      { key: short, limit: 5, windowSeconds: 60 },
+      { key: long, limit: 2, windowSeconds: 3_600 },
+    ];
+    await enforceLimits(redis, limits, { ifRedisIsDown: 'refuse', log });
+    await enforceLimits(redis, limits, { ifRedisIsDown: 'refuse', log });
+    const refused = await enforceLimits(redis, limits, { ifRedisIsDown: 'refuse', log }).catch((e) => e);
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 429, code: 'too_many_requests' });
+    expect(Number((refused as HttpError).headers['retry-after'])).toBeGreaterThan(60);
+    expect(await redis.get(short)).toBe('3');
+  });
+
+  it('when Redis does not answer, refuses with 503 or lets the attempt through, as asked', async () => {
+    const down = createRedis(testConfig({ RD_PORT: String(await freePort()) }).redis);
+    down.on('error', () => {});
+    try {
+      const limits = [{ key: key(), limit: 1, windowSeconds: 60 }];
+      const { log: warnings, lines } = captureLog();
+      await expect(enforceLimits(down, limits, { ifRedisIsDown: 'refuse', log })).rejects.toMatchObject({
+        status: 503,
+      });
+      await expect(
+        enforceLimits(down, limits, { ifRedisIsDown: 'allow', log: warnings }),
+      ).resolves.toBeUndefined();
+      expect(lines.map((line) => line.msg)).toEqual(['rate limits not checked: Redis is unavailable']);
+    } finally {
+      down.disconnect();
+    }
   });
 });

@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type Counts = { refreshTokens: number };
+type Counts = { refreshTokens: number; sessions: number };
 const purge = async () =>
   (await t.runTask(purgeExpiredRefreshTokens, { scheduledAt: new Date().toISOString() })).result as Counts;
 
@@ -51,6 +51,29 @@ describe('purge-expired-refresh-tokens', () => {
     expect(counts.refreshTokens).toBeGreaterThanOrEqual(gone.length);
     const left = await t.sql<{ id: string }[]>`select id from refresh_tokens where user_id = ${userId}`;
     expect(left.map((row) => row.id).sort()).toEqual([...kept].sort());
+  });
+
+  it('deletes the sessions left without a refresh token, a day old or more, and keeps the rest', async () => {
+    const userId = await freshUser();
+    const session = async (age: string) => {
+      const [row] = await t.sql<{ id: string }[]>`
+        insert into sessions (user_id, created_at) values (${userId}, now() - ${age}::interval) returning id`;
+      return row?.id as string;
+    };
+    const [emptied, withToken, justStarted] = [
+      await session('40 days'),
+      await session('40 days'),
+      await session('1 minute'),
+    ];
+    await t.sql`
+      insert into refresh_tokens (family_id, user_id, token_hash, expires_at)
+      values (${emptied}, ${userId}, ${randomBytes(32)}, now() - interval '2 days'),
+             (${withToken}, ${userId}, ${randomBytes(32)}, now() + interval '1 day')`;
+    const counts = await purge();
+    expect(counts.sessions).toBeGreaterThanOrEqual(1);
+    const left = await t.sql<{ id: string }[]>`select id from sessions where user_id = ${userId}`;
+    expect(left.map((row) => row.id).sort()).toEqual([withToken, justStarted].sort());
+    expect(left.map((row) => row.id)).not.toContain(emptied);
   });
 
   it('works through a backlog larger than one batch', async () => {

@@ -28,16 +28,18 @@ const sentRows = (t: TestApp, userId: string) =>
     select kind, status, message_id, sent_at from sent_emails where user_id = ${userId}`;
 
 describe('send-welcome-email', () => {
-  it('sends the welcome to the account’s address, by name, through SMTP', async () => {
-    const user = await signUp(mailing, 'Ada <Lovelace> & co');
+  it('sends the welcome to the account’s address through SMTP, with nothing the caller wrote but that address', async () => {
+    // Anyone can sign anyone's address up, so the name must not reach the mail: it would make us the sender
+    // of the caller's words (a link, an instruction) to a stranger.
+    const lure = 'Your bank: verify at https://evil.example/login now';
+    const user = await signUp(mailing, lure);
     const { result } = await mailing.runTask(sendWelcomeEmail, { userId: user.id });
     const [mail, ...more] = smtp.to(user.email);
     expect(more).toEqual([]);
     expect(mail?.from).toBe('kit@sender.test');
-    expect(mail?.text).toContain('Subject: Welcome, Ada <Lovelace> & co!');
-    expect(mail?.text).toContain('Hi Ada <Lovelace> & co,');
-    expect(mail?.text).toContain('Hi Ada &lt;Lovelace&gt; &amp; co,');
-    expect(mail?.text).not.toContain('<p>Hi Ada <Lovelace>');
+    expect(mail?.text).toContain('Subject: Welcome to handler-kit');
+    expect(mail?.text).toContain(`An account was created for ${user.email}`);
+    for (const piece of ['evil.example', 'Your bank', 'verify at']) expect(mail?.text).not.toContain(piece);
     const [row] = await sentRows(mailing, user.id);
     expect(row).toMatchObject({ kind: 'welcome', status: 'sent', sent_at: expect.any(Date) });
     expect(mail?.text).toContain(`Message-ID: ${row?.message_id}`);
@@ -74,15 +76,15 @@ describe('send-welcome-email', () => {
   });
 
   it('without SMTP_URL logs the message (no body) and records it as sent', async () => {
-    const user = await signUp(logging, 'Grace');
+    const user = await signUp(logging, 'Grace Hopper');
     await logging.runTask(sendWelcomeEmail, { userId: user.id });
     const [row] = await sentRows(logging, user.id);
     expect(row).toMatchObject({ status: 'sent', message_id: expect.stringMatching(/^<.+@localhost>$/) });
     const lines = logging.logs.filter((line) => line.to === user.email);
     expect(lines).toEqual([
-      expect.objectContaining({ subject: 'Welcome, Grace!', messageId: row?.message_id }),
+      expect.objectContaining({ subject: 'Welcome to handler-kit', messageId: row?.message_id }),
     ]);
-    expect(JSON.stringify(lines)).not.toContain('Hi Grace');
+    expect(JSON.stringify(lines)).not.toContain('Grace');
     expect(smtp.to(user.email)).toEqual([]);
     const again = await logging.runTask(sendWelcomeEmail, { userId: user.id }, 2);
     expect(again.result).toMatchObject({ sent: false, reason: 'already sent' });

@@ -17,6 +17,20 @@ async function register(app: TestApp = t): Promise<{ id: string; email: string }
   return { id: ((await response.json()) as { id: string }).id, email };
 }
 
+/** Takes one of the app's hash slots, for as long as one hash at the app's cost takes, until `done`. */
+function holdHasher(app: TestApp) {
+  const started = performance.now();
+  let finishedAt: number | undefined;
+  const done = app.services.passwords.hash('holds a hash slot').then(() => {
+    finishedAt = performance.now();
+  });
+  return {
+    done,
+    stillRunning: () => finishedAt === undefined,
+    tookMs: () => (finishedAt ?? performance.now()) - started,
+  };
+}
+
 function login(body: Record<string, unknown>, headers?: Record<string, string>, app: TestApp = t) {
   return app.request('POST', '/auth/login', { body, headers });
 }
@@ -26,6 +40,7 @@ describe('POST /auth/login', () => {
     const user = await register();
     const response = await login({ email: user.email.toUpperCase(), password });
     expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
     const pair = (await response.json()) as { accessToken: string };
     expect(pair).toEqual({
       accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
@@ -70,6 +85,66 @@ describe('POST /auth/login', () => {
     expect(await sixth.json()).toMatchObject({ status: 429, code: 'too_many_requests' });
     expect((await login({ email: user.email.toUpperCase(), password })).status).toBe(429);
     expect((await login({ email: bystander.email, password })).status).toBe(200);
+  });
+
+  it('refuses an address past its tries a minute whatever the emails, with 429 before any password is hashed', async () => {
+    const limited = await createTestApp({
+      root: projectRoot,
+      env: {
+        RD_PREFIX: `loginaddr${randomUUID().slice(0, 8)}`,
+        LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '3',
+        PASSWORD_HASH_CONCURRENCY: '1',
+        PASSWORD_SCRYPT_N: String(2 ** 17),
+      },
+    });
+    try {
+      const user = await register(limited);
+      for (let i = 0; i < 3; i++) {
+        const fresh = { email: `nobody-${randomUUID()}@example.test`, password };
+        expect((await login(fresh, undefined, limited)).status).toBe(401);
+      }
+      // With the only hash slot taken, a request that hashed before its limit would answer 503, not 429.
+      const held = holdHasher(limited);
+      const fourth = await login(
+        { email: `nobody-${randomUUID()}@example.test`, password },
+        undefined,
+        limited,
+      );
+      const known = await login({ email: user.email, password }, undefined, limited);
+      const heldThroughout = held.stillRunning();
+      await held.done;
+      for (const refused of [fourth, known]) {
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      expect(heldThroughout).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('answers 503 with Retry-After at once when the process already hashes its maximum, then signs in', async () => {
+    const capped = await createTestApp({
+      root: projectRoot,
+      env: { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_SCRYPT_N: String(2 ** 17) },
+    });
+    try {
+      const user = await register(capped);
+      const held = holdHasher(capped);
+      const started = performance.now();
+      const busy = await login({ email: user.email, password }, undefined, capped);
+      const waitedMs = performance.now() - started;
+      const heldThroughout = held.stillRunning();
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(await busy.json()).toMatchObject({ status: 503, code: 'unavailable' });
+      expect(heldThroughout).toBe(true);
+      await held.done;
+      expect(waitedMs).toBeLessThan(held.tookMs());
+      expect((await login({ email: user.email, password }, undefined, capped)).status).toBe(200);
+    } finally {
+      await capped.close();
+    }
   });
 
   it('counts each client address on its own behind a trusted proxy', async () => {

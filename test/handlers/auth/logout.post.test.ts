@@ -21,6 +21,18 @@ describe('POST /auth/logout', () => {
     expect((await post('/auth/refresh', user.refreshToken)).status).toBe(401);
   });
 
+  it('ends the session’s access tokens at once, not at their expiry', async () => {
+    const user = await signUp(t);
+    const rotated = (await (await post('/auth/refresh', user.refreshToken)).json()) as {
+      accessToken: string;
+    };
+    const asRotated = { authorization: `Bearer ${rotated.accessToken}` };
+    expect((await t.request('GET', '/auth/me', { headers: user.headers })).status).toBe(200);
+    expect((await post('/auth/logout', user.refreshToken)).status).toBe(204);
+    expect((await t.request('GET', '/auth/me', { headers: user.headers })).status).toBe(401);
+    expect((await t.request('GET', '/auth/me', { headers: asRotated })).status).toBe(401);
+  });
+
   it('revokes the later tokens of the same family too', async () => {
     const user = await signUp(t);
     const rotated = await post('/auth/refresh', user.refreshToken);
@@ -34,9 +46,11 @@ describe('POST /auth/logout', () => {
     const login = await t.request('POST', '/auth/login', {
       body: { email: user.email, password: user.password },
     });
-    const { refreshToken: otherDevice } = (await login.json()) as { refreshToken: string };
+    const otherDevice = (await login.json()) as { refreshToken: string; accessToken: string };
     expect((await post('/auth/logout', user.refreshToken)).status).toBe(204);
-    expect((await post('/auth/refresh', otherDevice)).status).toBe(200);
+    const headers = { authorization: `Bearer ${otherDevice.accessToken}` };
+    expect((await t.request('GET', '/auth/me', { headers })).status).toBe(200);
+    expect((await post('/auth/refresh', otherDevice.refreshToken)).status).toBe(200);
   });
 
   it('answers 204 for an unknown token too', async () => {

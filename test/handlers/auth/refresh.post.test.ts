@@ -23,7 +23,10 @@ async function refreshed(refreshToken: string): Promise<Pair> {
 describe('POST /auth/refresh', () => {
   it('answers 200 with a new pair and spends the old refresh token', async () => {
     const user = await signUp(t);
-    const pair = await refreshed(user.refreshToken);
+    const response = await refresh(user.refreshToken);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const pair = (await response.json()) as Pair;
     expect(pair).toEqual({
       accessToken: expect.any(String),
       refreshToken: expect.any(String),
@@ -55,6 +58,21 @@ describe('POST /auth/refresh', () => {
     });
     const fresh = (await login.json()) as Pair;
     expect((await refresh(fresh.refreshToken)).status).toBe(200);
+  });
+
+  it('refuses a session past its maximum age from the sign-in, however recently it was refreshed', async () => {
+    const user = await signUp(t);
+    const latest = await refreshed((await refreshed(user.refreshToken)).refreshToken);
+    const maxAge = t.settings.auth.sessionMaxAgeSeconds;
+    expect(maxAge).toBe(90 * 86_400);
+    // The sign-in moves back to just past the maximum age; the latest token itself is an hour old.
+    await t.sql`
+      update sessions set created_at = now() - make_interval(secs => ${maxAge + 60})
+      where user_id = ${user.id}`;
+    await t.sql`update refresh_tokens set created_at = now() - interval '1 hour' where user_id = ${user.id}`;
+    const refused = await refresh(latest.refreshToken);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('cache-control')).not.toBe('no-store');
   });
 
   it('answers 401 for a token it never issued', async () => {

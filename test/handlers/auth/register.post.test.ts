@@ -55,6 +55,42 @@ describe('POST /auth/register', () => {
     expect(await usersWithEmail(`${local}@x.test`)).toHaveLength(1);
   });
 
+  it('refuses an address past its sign-ups an hour with 429, before any hash; a taken email costs no hash either', async () => {
+    const limited = await createTestApp({
+      root: projectRoot,
+      env: {
+        RD_PREFIX: `regaddr${randomUUID().slice(0, 8)}`,
+        REGISTER_ATTEMPTS_PER_HOUR: '3',
+        PASSWORD_HASH_CONCURRENCY: '1',
+        PASSWORD_SCRYPT_N: String(2 ** 17),
+      },
+    });
+    try {
+      const address = email();
+      const register = (body: Record<string, unknown>) => limited.request('POST', '/auth/register', { body });
+      expect((await register({ email: address, password })).status).toBe(201);
+      // With the only hash slot taken, a request that hashed before answering would answer 503 instead.
+      let held = true;
+      const hold = limited.services.passwords.hash('holds a hash slot').then(() => {
+        held = false;
+      });
+      const taken = await register({ email: address.toUpperCase(), password });
+      const busy = await register({ email: email(), password });
+      const over = await register({ email: email(), password });
+      const heldThroughout = held;
+      await hold;
+      expect(taken.status).toBe(409);
+      expect(busy.status).toBe(503);
+      expect(over.status).toBe(429);
+      const retryAfter = Number(over.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(60);
+      expect(retryAfter).toBeLessThanOrEqual(3_600);
+      expect(heldThroughout).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('requires a password of 12 to 256 characters', async () => {
     for (const length of [11, 257]) {
       const address = email();

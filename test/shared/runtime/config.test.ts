@@ -39,6 +39,10 @@ describe('loadConfig', () => {
       port: 3030,
       bodyLimitBytes: 1024 * 1024,
       trustProxy: 0,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      metrics: { host: '127.0.0.1', port: 9465 },
       inputLimits: { maxDepth: 32, maxArrayItems: 10_000, maxValues: 100_000 },
     });
     expect(config.migrateOnStart).toBe(true);

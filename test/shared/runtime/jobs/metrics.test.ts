@@ -191,7 +191,7 @@ describe('serveMetrics', () => {
       expect.objectContaining({
         level: 40,
         port,
-        msg: expect.stringMatching(/EADDRINUSE.*jobs run without them/),
+        msg: expect.stringMatching(/EADDRINUSE.*the process runs without them/),
       }),
     ]);
   });

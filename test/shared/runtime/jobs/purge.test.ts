@@ -23,8 +23,8 @@ async function job(owner: string, status: string, updated: string, withExport = 
     const [user] = await t.sql<{ id: string }[]>`
       insert into users (email, password_hash) values (${`purge-${randomUUID()}@example.test`}, 'x') returning id`;
     await t.sql`
-      insert into exports (id, user_id, format, content, completed_at)
-      values (${id}, ${user?.id as string}, 'csv', ${Buffer.from('a,b\n')}, now() + ${updated}::interval)`;
+      insert into exports (id, user_id, format, completed_at)
+      values (${id}, ${user?.id as string}, 'csv', now() + ${updated}::interval)`;
   }
   return id;
 }
