@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { Queryable } from '#runtime/db.ts';
+import { HttpError } from '#runtime/errors.ts';
 
 const EXAMPLE_ID = '0f8e4b1e-4a3c-4d2b-9f61-2c7d5e8a9b10';
 
@@ -20,10 +21,14 @@ export const NoteTitle = v.pipe(
   v.examples(['Groceries']),
 );
 
-/** Kept as sent, whitespace included; it may be empty. */
+/** Kept as sent, whitespace included; it may be empty. The whole note must also fit `noteSizeProblem`. */
 export const NoteBody = v.pipe(
   v.string(),
   v.maxLength(100_000, 'must be at most 100000 characters'),
+  v.description(
+    'At most 100000 characters, and the note as a whole (title, body and tags written as JSON) at most ' +
+      'NOTE_MAX_BYTES bytes, 131072 unless configured: a larger note answers 413 note_too_large.',
+  ),
   v.examples(['Milk, eggs, and the good bread.']),
 );
 
@@ -49,6 +54,23 @@ export const NoteTags = v.pipe(
 /** The message of a note body's strictObject: an unknown field is named by its path, this says why. */
 export function noteFieldsMessage(issue: v.StrictObjectIssue): string {
   return issue.expected === 'never' ? 'is not a field of a note' : 'must be a JSON object';
+}
+
+/**
+ * A note's size is the JSON its title, body and tags take in a page of GET /notes and in an export line: the
+ * database's `json_bytes`, kept by a trigger (sql/0008). The stored size would not bound those, since Postgres
+ * compresses the text and JSON writes a control character in 6 bytes. Checked after the write, inside its
+ * transaction, so that throwing the answer rolls the write back; a PATCH is measured as the note it leaves.
+ */
+export function noteSizeProblem(jsonBytes: number, maxBytes: number): HttpError | undefined {
+  if (jsonBytes <= maxBytes) return undefined;
+  return new HttpError(
+    413,
+    'note_too_large',
+    `The note takes ${jsonBytes} bytes as JSON (title, body and tags); a note may take at most ${maxBytes}. ` +
+      'Shorten the body or split it into several notes.',
+    { extra: { bytes: jsonBytes, maxBytes } },
+  );
 }
 
 /** A note as the API shows it. */
@@ -122,4 +144,15 @@ export function notesPage(
       ${after ? sql`and (created_at, id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)` : sql``}
     order by created_at desc, id desc
     limit ${page.limit}`;
+}
+
+/** How many notes a user has and their `json_bytes` summed: what an export of them will take. */
+export async function noteTotals(
+  sql: Queryable,
+  userId: string,
+): Promise<{ notes: number; jsonBytes: number }> {
+  const [totals] = await sql<{ notes: number; jsonBytes: number }[]>`
+    select count(*)::int as notes, coalesce(sum(json_bytes), 0)::float8 as "jsonBytes"
+    from notes where user_id = ${userId}`;
+  return totals ?? { notes: 0, jsonBytes: 0 };
 }

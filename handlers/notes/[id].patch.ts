@@ -11,6 +11,7 @@ import {
   NoteTitle,
   noteColumns,
   noteFieldsMessage,
+  noteSizeProblem,
   toNote,
 } from '#shared/notes.ts';
 
@@ -30,12 +31,22 @@ export default defineHandler({
     v.minEntries(1, 'must set at least one of title, body and tags'),
     v.examples([{ title: 'Groceries for Sunday' }, { tags: ['home'] }]),
   ),
-  responses: { 200: Note, 404: { description: 'You have no note with this id' } },
-  async handle({ params, body, user, sql }) {
-    const [row] = await sql<NoteRow[]>`
-      update notes set ${sql(body)}, updated_at = now()
-      where id = ${params.id} and user_id = ${user.id}
-      returning ${sql(noteColumns)}`;
+  responses: {
+    200: Note,
+    404: { description: 'You have no note with this id' },
+    413: { description: 'The note would be larger than a note may be (code note_too_large)' },
+  },
+  async handle({ params, body, user, sql, settings }) {
+    // The note is measured as the update leaves it; throwing inside the transaction rolls the update back.
+    const row = await sql.begin(async (tx) => {
+      const [updated] = await tx<(NoteRow & { json_bytes: number })[]>`
+        update notes set ${tx(body)}, updated_at = now()
+        where id = ${params.id} and user_id = ${user.id}
+        returning ${tx(noteColumns)}, json_bytes`;
+      const tooLarge = updated && noteSizeProblem(updated.json_bytes, settings.notes.maxBytes);
+      if (tooLarge) throw tooLarge;
+      return updated;
+    });
     if (!row) throw HttpError.notFound(`You have no note with id ${params.id}.`);
     return toNote(row);
   },

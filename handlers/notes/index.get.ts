@@ -21,7 +21,8 @@ export default defineHandler({
   summary: 'Lists your notes, newest first',
   description:
     'Pages are cut by keyset: pass the `nextCursor` of one page as `cursor` to get the next; it is null on ' +
-    'the last page. Notes added meanwhile never shift a page.',
+    'the last page. Notes added meanwhile never shift a page. A page holds at most `limit` notes, and each note ' +
+    'at most NOTE_MAX_BYTES (128 KiB unless configured) of title, body and tags as JSON.',
   tags: ['notes'],
   auth: bearer,
   query: v.object({

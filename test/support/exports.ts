@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Sql } from 'postgres';
 import { createJobRecord } from '#runtime/jobs/records.ts';
 
@@ -29,12 +31,74 @@ export async function createExport(sql: Sql, userId: string, format: 'ndjson' | 
   return id;
 }
 
-/** Parses RFC 4180 CSV (quoted cells may hold commas, doubled quotes and line breaks) into rows of cells. */
-export function parseCsv(text: string): string[][] {
+/** An export's row and its file, read back whole from the chunks of the run that completed it. */
+export async function storedExport(sql: Sql, id: string) {
+  const [row] = await sql<
+    {
+      content_type: string | null;
+      filename: string | null;
+      completed_at: Date | null;
+      file_run: string | null;
+    }[]
+  >`select content_type, filename, completed_at, file_run from exports where id = ${id}`;
+  if (!row) throw new Error(`there is no export ${id}`);
+  const chunks = await sql<{ data: Buffer }[]>`
+    select data from export_chunks where export_id = ${id} and run = ${row.file_run} order by seq`;
+  return { ...row, content: row.file_run ? Buffer.concat(chunks.map((chunk) => chunk.data)) : null };
+}
+
+/** The chunk rows of an export, every run's, so a test can see what a stopped or second run left behind. */
+export async function chunkRows(sql: Sql, id: string) {
+  return sql<{ run: string; seq: number; bytes: number }[]>`
+    select run, seq, octet_length(data) as bytes from export_chunks where export_id = ${id} order by run, seq`;
+}
+
+/**
+ * Notes of `bodyChars` control characters each, written by Postgres (a test process never holds them): JSON
+ * writes each character in 6 bytes, so a small table makes a large export.
+ */
+export async function insertControlCharacterNotes(
+  sql: Sql,
+  userId: string,
+  notes: { count: number; bodyChars: number },
+) {
+  await sql`
+    insert into notes (user_id, title, body)
+    select ${userId}, 'note ' || i, repeat(chr(1), ${notes.bodyChars}) from generate_series(1, ${notes.count}) as i`;
+}
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * What this process holds after full collections (heap and buffers): unlike a sampled RSS, it does not depend on
+ * when the collector happened to run, so a busy machine cannot move it. Buffers' memory is returned by a
+ * background sweeper after a collection, hence the second one after a turn of the event loop.
+ */
+export async function liveBytes(): Promise<number> {
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  collectGarbage();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
+/**
+ * Parses RFC 4180 CSV (quoted cells may hold separators, doubled quotes and line breaks) into rows of cells. A
+ * quote opens a quoted cell only at the start of a cell, as spreadsheets read it, so `;` reads a comma-separated
+ * file as a spreadsheet set to semicolons would.
+ */
+export function parseCsv(text: string, separator = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
+  let started = false;
   let quoted = false;
+  const endCell = () => {
+    row.push(cell);
+    cell = '';
+    started = false;
+  };
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
     if (quoted) {
@@ -43,19 +107,21 @@ export function parseCsv(text: string): string[][] {
         i++;
       } else if (char === '"') quoted = false;
       else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
+    } else if (char === '"' && !started) {
+      quoted = true;
+      started = true;
+    } else if (char === separator) endCell();
+    else if (char === '\r' && text[i + 1] === '\n') {
+      endCell();
       rows.push(row);
       row = [];
-      cell = '';
       i++;
-    } else cell += char;
+    } else {
+      cell += char;
+      started = true;
+    }
   }
-  if (cell !== '' || row.length > 0) throw new Error('the CSV does not end with CRLF');
+  if (started || row.length > 0) throw new Error('the CSV does not end with CRLF');
   return rows;
 }
 

@@ -2,13 +2,16 @@ import * as v from 'valibot';
 import { HttpError } from '#runtime/errors.ts';
 import { defineHandler } from '#runtime/http/handler.ts';
 import { bearer } from '#shared/bearer-auth.ts';
+import { exportFileStream } from '#shared/export-files.ts';
 import { CSV_HEADER } from '#shared/note-files.ts';
 
-// content, content_type and filename are written together with completed_at, by one update.
+// The file's columns are written together with completed_at, by one update (see shared/export-files.ts).
 type ExportFile = {
-  content: Buffer;
   content_type: string;
   filename: string;
+  file_run: string;
+  bytes: string;
+  chunks: number;
   completed_at: Date | null;
   status: string;
 };
@@ -25,8 +28,9 @@ const exampleNote = {
 export default defineHandler({
   summary: 'Downloads a finished export of your notes',
   description:
-    'The file as an attachment: `application/x-ndjson` (one JSON note per line) or `text/csv; charset=utf-8`. ' +
-    'Until the export job has succeeded this answers 409: poll `/jobs/{exportId}` first.',
+    'The file as an attachment: `application/x-ndjson` (one JSON note per line) or `text/csv; charset=utf-8`, ' +
+    'streamed with its Content-Length. Until the export job has succeeded this answers 409: poll ' +
+    '`/jobs/{exportId}` first.',
   tags: ['notes'],
   auth: bearer,
   params: v.object({
@@ -44,7 +48,7 @@ export default defineHandler({
         v.examples([
           `${JSON.stringify(exampleNote)}\n`,
           CSV_HEADER +
-            `${exampleNote.id},Groceries,"Milk, eggs",home;errands,${exampleNote.createdAt},${exampleNote.updatedAt}\r\n`,
+            `${exampleNote.id},Groceries,"Milk, eggs","home;errands",${exampleNote.createdAt},${exampleNote.updatedAt}\r\n`,
         ]),
       ),
     },
@@ -53,7 +57,7 @@ export default defineHandler({
   },
   async handle({ params, user, sql }) {
     const [file] = await sql<ExportFile[]>`
-      select e.content, e.content_type, e.filename, e.completed_at, j.status
+      select e.content_type, e.filename, e.file_run, e.bytes::text, e.chunks, e.completed_at, j.status
       from exports e join jobs j on j.id = e.id
       where e.id = ${params.exportId} and e.user_id = ${user.id}`;
     if (!file) throw HttpError.notFound(`You have no export with id ${params.exportId}.`);
@@ -71,9 +75,15 @@ export default defineHandler({
         { headers: { 'retry-after': '2' }, extra: { job } },
       );
     }
-    return new Response(new Uint8Array(file.content), {
+    const body = exportFileStream(sql, {
+      exportId: params.exportId,
+      run: file.file_run,
+      chunks: file.chunks,
+    });
+    return new Response(body, {
       headers: {
         'content-type': file.content_type,
+        'content-length': file.bytes,
         'content-disposition': `attachment; filename="${file.filename}"`,
         'cache-control': 'private, no-store',
         'x-content-type-options': 'nosniff',

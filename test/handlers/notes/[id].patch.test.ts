@@ -98,3 +98,26 @@ describe('PATCH /notes/:id', () => {
     expect((await t.request('PATCH', `/notes/${note.id}`, { body: { title: 'x' } })).status).toBe(401);
   });
 });
+
+describe('PATCH /notes/:id, within NOTE_MAX_BYTES', () => {
+  let small: TestApp;
+  beforeAll(async () => {
+    small = await createTestApp({ root: projectRoot, migrate: false, env: { NOTE_MAX_BYTES: '2048' } });
+  });
+  afterAll(() => small.close());
+
+  it('answers 413 note_too_large when the note it would leave is too large, and changes nothing', async () => {
+    const user = await signUp(small);
+    const note = await createNote(small, user, { title: 't', body: 'x'.repeat(1_500), tags: ['a'] });
+    // The body alone fits; with the tags the note already has, it does not.
+    const tags = Array.from({ length: 15 }, (_, i) => `tag ${i}`.padEnd(40, '.'));
+    const response = await small.request('PATCH', `/notes/${note.id}`, {
+      headers: user.headers,
+      body: { tags },
+    });
+    expect(response.status).toBe(413);
+    expect(await readJson(response)).toMatchObject({ code: 'note_too_large', maxBytes: 2_048 });
+    const kept = await small.request('GET', `/notes/${note.id}`, { headers: user.headers });
+    expect(await readJson(kept)).toEqual(note);
+  });
+});

@@ -180,3 +180,54 @@ describe('POST /notes', () => {
     });
   });
 });
+
+describe('POST /notes, within the account’s limits', () => {
+  // Three notes of 2 kB each at most, so that the limits are reached in a few requests.
+  let small: TestApp;
+  beforeAll(async () => {
+    small = await createTestApp({
+      root: projectRoot,
+      migrate: false,
+      env: { NOTES_PER_USER_MAX: '3', NOTE_MAX_BYTES: '2048' },
+    });
+  });
+  afterAll(() => small.close());
+
+  const postTo = (user: SignedIn, body: unknown) =>
+    small.request('POST', '/notes', { headers: user.headers, body });
+
+  it('answers 413 note_too_large for a note over NOTE_MAX_BYTES as JSON, and stores nothing', async () => {
+    const user = await signUp(small);
+    expect((await postTo(user, { title: 't', body: 'x'.repeat(2_000) })).status).toBe(201);
+    // 400 characters, 400 bytes stored, but JSON writes each as \u0001: 2,400 bytes.
+    const response = await postTo(user, { title: 't', body: '\u0001'.repeat(400) });
+    expect(response.status).toBe(413);
+    const problem = await readJson(response);
+    expect(problem).toMatchObject({ code: 'note_too_large', bytes: 2_407, maxBytes: 2_048 });
+    expect(problem.detail).toContain('at most 2048');
+    expect(await countNotes(user.id)).toBe(1);
+  });
+
+  it('answers 409 notes_limit_reached once the account holds NOTES_PER_USER_MAX notes, until one goes', async () => {
+    const user = await signUp(small);
+    const created = [];
+    for (let i = 0; i < 3; i++)
+      created.push(await readJson(await postTo(user, { title: `n${i}`, body: '' })));
+    const refused = await postTo(user, { title: 'one too many', body: '' });
+    expect(refused.status).toBe(409);
+    const problem = await readJson(refused);
+    expect(problem).toMatchObject({ code: 'notes_limit_reached', maxNotes: 3 });
+    expect(problem.detail).toContain('Delete some');
+    await small.request('DELETE', `/notes/${created[0]?.id}`, { headers: user.headers });
+    expect((await postTo(user, { title: 'room again', body: '' })).status).toBe(201);
+  });
+
+  it('holds the limit for requests sent at once', async () => {
+    const user = await signUp(small);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => postTo(user, { title: `at once ${i}`, body: '' })),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+    expect(await countNotes(user.id)).toBe(3);
+  });
+});

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateJobRecord } from '#runtime/jobs/records.ts';
 import exportNotes from '#tasks/export-notes.ts';
 import { createTestApp, projectRoot, type TestApp } from '../../../support/app.ts';
-import { createExport, insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';
+import {
+  createExport,
+  insertControlCharacterNotes,
+  insertNotes,
+  liveBytes,
+  parseCsv,
+  parseNdjson,
+} from '../../../support/exports.ts';
 import { signUp } from '../../../support/users.ts';
 
 let t: TestApp;
@@ -53,6 +60,44 @@ describe('GET /notes/exports/:exportId', () => {
     );
     const rows = parseCsv(await response.text());
     expect(rows[1]?.slice(0, 4)).toEqual([noteId, 'Grüße', tricky, '']);
+  });
+
+  it('streams a 48 MB file with its Content-Length, holding one chunk at a time', async () => {
+    const user = await signUp(t);
+    await insertControlCharacterNotes(t.sql, user.id, { count: 800, bodyChars: 10_000 });
+    const id = await createExport(t.sql, user.id, 'ndjson');
+    await t.runTask(exportNotes, { exportId: id });
+    const before = await liveBytes();
+    const response = await t.request('GET', `/notes/exports/${id}`, { headers: user.headers });
+    expect(response.status).toBe(200);
+    const length = Number(response.headers.get('content-length'));
+    expect(length).toBeGreaterThan(48_000_000);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    let lines = 0;
+    let most = 0;
+    for (let read = 0; ; read++) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.length;
+      for (const byte of value) if (byte === 0x0a) lines++;
+      if (read % 8 === 0) most = Math.max(most, (await liveBytes()) - before);
+    }
+    expect({ received, lines }).toEqual({ received: length, lines: 800 });
+    // One chunk travels as hex text too, so a few MB: a file held whole would be over 48 MB.
+    expect(most).toBeLessThan(16 * 1024 * 1024);
+  }, 60_000);
+
+  it('fails the body, rather than end a short file, when a chunk is purged midway', async () => {
+    const user = await signUp(t);
+    await insertControlCharacterNotes(t.sql, user.id, { count: 60, bodyChars: 10_000 });
+    const id = await createExport(t.sql, user.id, 'ndjson');
+    await t.runTask(exportNotes, { exportId: id });
+    const response = await t.request('GET', `/notes/exports/${id}`, { headers: user.headers });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false);
+    await t.sql`delete from export_chunks where export_id = ${id} and seq > 0`;
+    await expect(reader.read()).rejects.toThrow(`chunk 1 of export ${id} is gone`);
   });
 
   it('answers 409 export_not_ready, pointing at the job, until the export is finished', async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateJobRecord } from '#runtime/jobs/records.ts';
 import { startOutboxRelay } from '#runtime/jobs/relay.ts';
 import { signAccessToken } from '#shared/tokens.ts';
 import {
@@ -11,7 +13,8 @@ import {
   type TestApp,
   type TestWorker,
 } from '../../../support/app.ts';
-import { insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';
+import { insertControlCharacterNotes, insertNotes, parseCsv, parseNdjson } from '../../../support/exports.ts';
+import { readJson } from '../../../support/notes.ts';
 import { type SignedIn, signUp } from '../../../support/users.ts';
 
 let t: TestApp;
@@ -42,8 +45,8 @@ describe('POST /notes/exports', () => {
     expect(await t.sql`select owner, task, status, progress from jobs where id = ${body.id}`).toEqual([
       { owner: user.id, task: 'export-notes', status: 'queued', progress: 0 },
     ]);
-    expect(await t.sql`select user_id, format, content from exports where id = ${body.id}`).toEqual([
-      { user_id: user.id, format: 'csv', content: null },
+    expect(await t.sql`select user_id, format, completed_at from exports where id = ${body.id}`).toEqual([
+      { user_id: user.id, format: 'csv', completed_at: null },
     ]);
     expect(
       await t.sql`select task, payload, options from outbox where options->>'jobId' = ${body.id}`,
@@ -140,7 +143,8 @@ describe('POST /notes/exports', () => {
     const key = { 'idempotency-key': `key-${randomUUID()}` };
     // Each test app signs with its own throwaway key, so the broken one needs a token of its own.
     const settings = { ...broken.settings.auth, ttlSeconds: 60 };
-    const { token } = signAccessToken(broken.services.keys, settings, user.id);
+    const sessionId = String(decodeJwt(user.accessToken).sid);
+    const { token } = await signAccessToken(broken.services.keys, settings, { userId: user.id, sessionId });
     let id: string;
     try {
       const accepted = await broken.request('POST', '/notes/exports', {
@@ -253,6 +257,70 @@ describe('POST /notes/exports, run by a worker', () => {
     expect(header).toEqual(['id', 'title', 'body', 'tags', 'createdAt', 'updatedAt']);
     expect(row?.slice(0, 4)).toEqual([id, "'=1+1", tricky, 'x;y']);
     expect(rest).toEqual([]);
+  });
+});
+
+describe('POST /notes/exports, within the account’s limits', () => {
+  it('answers 429 exports_in_flight while the account’s export runs, and takes one once it has finished', async () => {
+    const user = await signUp(t);
+    const first = await startExport(user, { format: 'csv' });
+    expect(first.status).toBe(202);
+    const { id } = await readJson(first);
+    const refused = await startExport(user, { format: 'ndjson' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    const problem = await readJson(refused);
+    expect(problem).toMatchObject({ code: 'exports_in_flight', jobs: [`/jobs/${id}`] });
+    expect(problem.detail).toContain(`wait until /jobs/${id}`);
+    expect(await countRows(user)).toEqual({ jobs: 1, exports: 1, keys: 0 });
+
+    await updateJobRecord(t.sql, id, { status: 'succeeded' });
+    expect((await startExport(user, { format: 'ndjson' })).status).toBe(202);
+  });
+
+  it('no longer counts an export whose job record has not moved for an hour', async () => {
+    const user = await signUp(t);
+    const { id } = await readJson(await startExport(user, { format: 'csv' }));
+    await t.sql`update jobs set updated_at = now() - interval '61 minutes' where id = ${id}`;
+    expect((await startExport(user, { format: 'csv' })).status).toBe(202);
+  });
+
+  it('holds the limit for requests sent at once', async () => {
+    const user = await signUp(t);
+    const answers = await Promise.all(Array.from({ length: 4 }, () => startExport(user, { format: 'csv' })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 429, 429, 429]);
+    expect(await countRows(user)).toMatchObject({ jobs: 1, exports: 1 });
+  });
+
+  it('answers 422 export_too_large when the notes would make a file over EXPORT_MAX_BYTES', async () => {
+    const small = await createTestApp({
+      root: projectRoot,
+      migrate: false,
+      env: { EXPORT_MAX_BYTES: '4096' },
+    });
+    try {
+      const user = await signUp(small);
+      // A body of 600 control characters is 3,602 bytes as JSON; with its title, tags and line, 3,761.
+      await insertControlCharacterNotes(t.sql, user.id, { count: 1, bodyChars: 600 });
+      const fits = await small.request('POST', '/notes/exports', {
+        headers: user.headers,
+        body: { format: 'csv' },
+      });
+      expect(fits.status).toBe(202);
+      await updateJobRecord(t.sql, (await readJson(fits)).id, { status: 'succeeded' });
+      await insertControlCharacterNotes(t.sql, user.id, { count: 1, bodyChars: 100 });
+      const refused = await small.request('POST', '/notes/exports', {
+        headers: user.headers,
+        body: { format: 'csv' },
+      });
+      expect(refused.status).toBe(422);
+      const problem = await readJson(refused);
+      expect(problem).toMatchObject({ code: 'export_too_large', bytes: 3_761 + 761, maxBytes: 4_096 });
+      expect(problem.detail).toContain('Delete or shorten some notes');
+      expect(await countRows(user)).toMatchObject({ jobs: 1, exports: 1 });
+    } finally {
+      await small.close();
+    }
   });
 });
 
