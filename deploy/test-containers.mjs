@@ -153,6 +153,48 @@ try {
     check(onApi.status === 404, `GET /metrics on the API answered ${onApi.status}, not 404`);
   });
 
+  await step('app and worker connect as a role that may not change the schema', () => {
+    const asApp = (sql) =>
+      compose(['exec', '-T', 'postgres', 'psql', '-U', 'app_rw', '-d', 'app', '-Atc', sql], {
+        allowFail: true,
+      });
+    check(
+      asApp('select rolsuper from pg_roles where rolname = current_user') === 'f',
+      'app_rw is a superuser',
+    );
+    check(asApp('select count(*) from notes') !== '', 'app_rw cannot read notes');
+    const ddl = spawnSync(
+      'docker',
+      [
+        'compose',
+        '-p',
+        project,
+        'exec',
+        '-T',
+        'postgres',
+        'psql',
+        '-U',
+        'app_rw',
+        '-d',
+        'app',
+        '-c',
+        'drop table notes',
+      ],
+      { cwd: root, env, encoding: 'utf8' },
+    );
+    check(
+      ddl.status !== 0 && /must be owner|permission denied/.test(ddl.stderr),
+      'app_rw could drop a table',
+    );
+    const redisCommand = docker(['inspect', '--format', '{{json .Config.Cmd}}', `${project}-redis-1`], {
+      quiet: true,
+    });
+    check(
+      !redisCommand.includes('local-only-password'),
+      `the Redis password is on its command line: ${redisCommand}`,
+    );
+  });
+
   await step('app and worker run as non-root', () => {
     for (const service of ['app', 'worker']) {
       const uid = compose(['exec', '-T', service, 'id', '-u']);

@@ -62,9 +62,34 @@ describe('docker-compose.yml', () => {
 
   it('runs Redis with a password, append-only persistence and no eviction', () => {
     const redis = service('redis');
-    for (const flag of ['--requirepass', '--appendonly', 'everysec', 'noeviction'])
+    for (const flag of ['requirepass', '--appendonly', 'everysec', 'noeviction'])
       expect(redis).toContain(flag);
     expect(redis).toContain('redisdata:/data');
+  });
+
+  it("keeps Redis's password off its command line (it goes in on stdin)", () => {
+    const redis = service('redis');
+    expect(redis).not.toContain('--requirepass');
+    expect(redis).toContain('redis-server -');
+    const command = redis.slice(redis.indexOf('command:'), redis.indexOf('environment:'));
+    expect(command).toContain('$$RD_PASSWORD');
+    expect(command).not.toContain('${RD_PASSWORD');
+  });
+
+  it('serves requests as a role that cannot change the schema, and migrates once, as the owner, before', () => {
+    expect(compose).toMatch(/^ {2}POSTGRES_USER: \$\{APP_DB_USER:-app_rw\}$/m);
+    expect(compose).toMatch(/^ {2}MIGRATE_ON_START: "false"$/m);
+    const migrate = service('migrate');
+    expect(migrate).toContain('"dist/http.mjs", "migrate"');
+    expect(migrate).toMatch(/POSTGRES_USER: \$\{POSTGRES_USER:-app\}/);
+    expect(service('db-roles')).toContain('/app-role.sql');
+    expect(service('app')).toMatch(/migrate:\n\s+condition: service_completed_successfully/);
+  });
+
+  it('limits the memory and the processes of app, worker and migrate', () => {
+    expect(compose).toMatch(/^ {2}mem_limit: /m);
+    expect(compose).toMatch(/^ {2}pids_limit: \d+$/m);
+    for (const name of ['app', 'worker', 'migrate']) expect(service(name)).toContain('<<: *hardening');
   });
 
   it.skipIf(!hasComposeCli)('is valid to docker compose config', () => {

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { AppSettings } from './app.ts';
 import { describeIssue, flag, isPlaceholderSecret, port, required, wholeNumber } from './env-fields.ts';
+import { withSecretFiles } from './secret-files.ts';
 
 /** Raised when the environment cannot be turned into a valid configuration; lists every problem at once. */
 export class ConfigError extends Error {
@@ -94,14 +95,17 @@ export function loadConfig(
   settings?: SettingsSchema,
 ): Config {
   // Compose and shells pass `VAR=` for an unset `${VAR:-}`: an empty value means not set.
-  const set = Object.fromEntries(
-    Object.entries(env).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+  const { env: set, problems: fileProblems } = withSecretFiles(
+    Object.fromEntries(
+      Object.entries(env).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+      ),
     ),
   );
   const runtime = v.safeParse(EnvSchema, set, { abortPipeEarly: true });
   const app = settings ? v.safeParse(settings, set, { abortPipeEarly: true }) : undefined;
   const problems = [
+    ...fileProblems,
     ...(runtime.success ? timeoutProblems(runtime.output) : runtime.issues.map(describeIssue)),
     ...(app && !app.success ? app.issues.map(describeIssue) : []),
     ...productionProblems(set),
