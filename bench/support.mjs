@@ -1,4 +1,4 @@
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -179,16 +179,24 @@ export async function bundle(entry, outfile) {
  * @param {string} tmp
  * @param {string} name
  * @param {string} script
- * @param {{ args?: string[], env?: Record<string, string>, cwd?: string, ipc?: boolean }} [options]
+ * @param {{ args?: string[], env?: Record<string, string>, cwd?: string, ipc?: boolean, cpu?: number }} [options]
  * @returns {Started}
  */
-export function startNode(tmp, name, script, { args = [], env = {}, cwd = tmp, ipc = false } = {}) {
+export function startNode(tmp, name, script, { args = [], env = {}, cwd = tmp, ipc = false, cpu } = {}) {
   const logFile = path.join(tmp, `${name}.log`);
   const fd = openSync(logFile, 'a');
   const childEnv = { PATH: process.env.PATH ?? '', ...env };
+  // Pinned to one core where taskset exists, so that what is measured and what loads it do not share one.
+  const pinned = cpu !== undefined && hasTaskset();
   const child = ipc
     ? fork(script, args, { cwd, env: childEnv, stdio: ['ignore', fd, fd, 'ipc'] })
-    : spawn(process.execPath, [script, ...args], { cwd, env: childEnv, stdio: ['ignore', fd, fd] });
+    : pinned
+      ? spawn('taskset', ['-c', String(cpu), process.execPath, script, ...args], {
+          cwd,
+          env: childEnv,
+          stdio: ['ignore', fd, fd],
+        })
+      : spawn(process.execPath, [script, ...args], { cwd, env: childEnv, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   children.add(child);
   const exited = once(child, 'exit').finally(() => children.delete(child));
@@ -290,4 +298,9 @@ async function deleteKeys(server, password, prefix) {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Whether `taskset` can pin a process here (util-linux; absent on some machines). */
+export function hasTaskset() {
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 }

@@ -19,13 +19,14 @@ const Settings = v.pipe(
       wholeNumber(2 ** 17, 2 ** 10, 2 ** 20),
       v.check((n) => (n & (n - 1)) === 0, 'must be a power of two, e.g. 131072'),
     ),
-    PASSWORD_HASH_CONCURRENCY: wholeNumber(2, 1, 64),
+    PASSWORD_HASH_CONCURRENCY: wholeNumber(1, 1, 64),
     LOGIN_ATTEMPTS_PER_MINUTE: wholeNumber(5, 1, 1_000),
     LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: wholeNumber(20, 1, 100_000),
     REGISTER_ATTEMPTS_PER_HOUR: wholeNumber(10, 1, 100_000),
     SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
     MAIL_FROM: v.optional(v.string(), 'handler-kit <no-reply@localhost>'),
     NOTE_MAX_BYTES: wholeNumber(128 * 1024, 1_024, 1024 * 1024),
+    NOTES_PAGE_MAX_BYTES: wholeNumber(1024 * 1024, 1_024, 64 * 1024 * 1024),
     NOTES_PER_USER_MAX: wholeNumber(10_000, 1, 10_000_000),
     EXPORTS_IN_FLIGHT_PER_USER: wholeNumber(1, 1, 100),
     EXPORT_MAX_BYTES: wholeNumber(100 * 1024 * 1024, 1_024, 10 * 1024 ** 3),
@@ -50,6 +51,7 @@ const Settings = v.pipe(
     // the worker and the database hold (see shared/notes.ts for how a note is measured).
     notes: {
       maxBytes: env.NOTE_MAX_BYTES,
+      pageMaxBytes: env.NOTES_PAGE_MAX_BYTES,
       maxPerUser: env.NOTES_PER_USER_MAX,
       exportsInFlightPerUser: env.EXPORTS_IN_FLIGHT_PER_USER,
       exportMaxBytes: env.EXPORT_MAX_BYTES,

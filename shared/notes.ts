@@ -130,20 +130,33 @@ export type NotePosition = { createdAt: string; id: string };
  * each with its position. The position goes to and from Postgres as text: a JavaScript Date (what postgres.js
  * makes of a timestamptz) would lose the microseconds and skip or repeat notes.
  */
-export function notesPage(
+export async function notesPage(
   sql: Queryable,
-  page: { userId: string; limit: number; after?: NotePosition; tag?: string },
-) {
+  page: { userId: string; limit: number; after?: NotePosition; tag?: string; maxBytes?: number },
+): Promise<{ rows: (NoteRow & { position: string })[]; cutShort: boolean }> {
   const { after, tag } = page;
-  return sql<(NoteRow & { position: string })[]>`
-    select ${sql(noteColumns)},
-      to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
-    from notes
-    where user_id = ${page.userId}
-      ${tag === undefined ? sql`` : sql`and tags @> array[${tag}]::text[]`}
-      ${after ? sql`and (created_at, id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)` : sql``}
-    order by created_at desc, id desc
-    limit ${page.limit}`;
+  // With maxBytes, the page also stops before the note that would take it past that many bytes as JSON (the
+  // first note always comes): a list answer stays small however large notes are. `cutShort` says it stopped.
+  const rows = await sql<(NoteRow & { position: string; fetched: number })[]>`
+    with recent as (
+      select ${sql(noteColumns)}, json_bytes,
+        to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
+      from notes
+      where user_id = ${page.userId}
+        ${tag === undefined ? sql`` : sql`and tags @> array[${tag}]::text[]`}
+        ${after ? sql`and (created_at, id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)` : sql``}
+      order by created_at desc, id desc
+      limit ${page.limit}
+    ), measured as (
+      select *, count(*) over () as fetched,
+        coalesce(sum(json_bytes) over (order by created_at desc, id desc
+          rows between unbounded preceding and 1 preceding), 0) as before_bytes
+      from recent
+    )
+    select ${sql(noteColumns)}, position, fetched::int from measured
+    where ${page.maxBytes === undefined} or before_bytes < ${page.maxBytes ?? 0}
+    order by created_at desc, id desc`;
+  return { rows, cutShort: rows.length > 0 && rows.length < (rows[0]?.fetched ?? 0) };
 }
 
 /** How many notes a user has and their `json_bytes` summed: what an export of them will take. */

@@ -60,7 +60,7 @@ export default defineTask({
         let done = 0;
         let after: NotePosition | undefined;
         while (done < totals.notes) {
-          const batch = await notesPage(tx, { userId: exported.user_id, limit: BATCH_SIZE, after });
+          const { rows: batch } = await notesPage(tx, { userId: exported.user_id, limit: BATCH_SIZE, after });
           const last = batch.at(-1);
           if (!last) break;
           for (const note of batch) {

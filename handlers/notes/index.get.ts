@@ -63,20 +63,21 @@ export default defineHandler({
       v.description('One page of notes, and the cursor of the next page (null on the last).'),
     ),
   },
-  async handle({ query, user, sql }) {
+  async handle({ query, user, sql, settings }) {
     // One more than the page holds: whether it comes back says if there is a next page.
-    const rows = await notesPage(sql, {
+    const { rows, cutShort } = await notesPage(sql, {
       userId: user.id,
       limit: query.limit + 1,
       after: query.cursor,
       tag: query.tag,
+      maxBytes: settings.notes.pageMaxBytes,
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
+    const more = rows.length > query.limit || cutShort;
     return {
       items: page.map(toNote),
-      nextCursor:
-        rows.length > query.limit && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
+      nextCursor: more && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
     };
   },
 });

@@ -46,7 +46,7 @@ const EnvSchema = v.object({
   HTTP_METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
   HTTP_METRICS_PORT: port(9465),
   INPUT_MAX_DEPTH: wholeNumber(32, 1, 1_000),
-  INPUT_MAX_ARRAY_ITEMS: wholeNumber(10_000, 1, 10_000_000),
+  INPUT_MAX_ARRAY_ITEMS: wholeNumber(1_000, 1, 10_000_000),
   INPUT_MAX_VALUES: wholeNumber(100_000, 1, 100_000_000),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(10_000, 0, 600_000),
   ENQUEUE_TIMEOUT_MS: wholeNumber(2_000, 50, 60_000),

@@ -30,6 +30,8 @@ export type AppOptions = {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The most characters of the request path a problem answer repeats. */
+const MAX_ECHOED_PATH = 512;
 
 /** Builds the Hono app: the routes plus request ids, logs, limits, problem+json errors, health and docs. */
 export function createApp(options: AppOptions) {
@@ -103,7 +105,7 @@ export function createApp(options: AppOptions) {
   }
 
   app.notFound((c) => {
-    throw HttpError.notFound(`No route matches ${c.req.method} ${c.req.path}.`);
+    throw HttpError.notFound(`No route matches ${c.req.method} ${echoedPath(c.req.path)}.`);
   });
   app.onError((error, c) => problemResponse(c, error));
   return app;
@@ -122,10 +124,18 @@ function problemResponse(c: Context<{ Variables: RequestVariables }>, error: unk
       'internal_error',
       `Something went wrong on our side. Quote request id ${requestId} when reporting it.`,
     );
-  const response = c.json(problemBody(problem, requestId, c.req.path), problem.status as 400);
+  const response = c.json(problemBody(problem, requestId, echoedPath(c.req.path)), problem.status as 400);
   response.headers.set('content-type', 'application/problem+json');
   for (const [name, value] of Object.entries(problem.headers)) response.headers.set(name, value);
   return response;
+}
+
+/**
+ * A request path as an answer repeats it, cut short: Node lets a path through up to its 16 KiB header limit, and
+ * a 404 that echoed it in both `detail` and `instance` would weigh twice that, past the 16 KB a 4xx may.
+ */
+function echoedPath(path: string): string {
+  return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH - 1)}…` : path;
 }
 
 function fromHonoException(error: unknown): HttpError | undefined {

@@ -153,6 +153,36 @@ describe('GET /notes', () => {
     }
   });
 
+  it('stops a page of large notes at its byte budget, and the cursor goes on from there', async () => {
+    const budgeted = await createTestApp({ root: projectRoot, env: { NOTES_PAGE_MAX_BYTES: '50000' } });
+    try {
+      const user = await signUp(budgeted);
+      // Control characters weigh six bytes each as JSON: each note is about 24 kB in a page.
+      for (let i = 0; i < 5; i++)
+        await createNote(budgeted, user, { title: `big ${i}`, body: '\u0001'.repeat(4_000) });
+      const seen: string[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const response = await budgeted.request(
+          'GET',
+          `/notes?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+          {
+            headers: user.headers,
+          },
+        );
+        const text = await response.text();
+        expect(text.length).toBeLessThan(50_000 + 30_000);
+        const page = JSON.parse(text) as Page;
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.items.map((note) => note.title));
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual(['big 4', 'big 3', 'big 2', 'big 1', 'big 0']);
+    } finally {
+      await budgeted.close();
+    }
+  });
+
   it('answers 401 without a valid access token', async () => {
     expect((await t.request('GET', '/notes')).status).toBe(401);
   });

@@ -61,21 +61,21 @@ describe('hostile input to a route', () => {
     expect(response.status).toBe(400);
     expect(text.length).toBeLessThan(16 * 1024);
     expect(JSON.parse(text).errors).toEqual([
-      { field: 'body.tags', message: 'holds 330000 items; no input may hold more than 10000' },
+      { field: 'body.tags', message: 'holds 330000 items; no input may hold more than 1000' },
     ]);
     // Not a timing assertion on speed: a bound far above the cost, far below the 1.2 s of the unbounded check.
     expect(elapsed).toBeLessThan(1_000);
   });
 
   it('lists at most 20 field errors, with the count of all of them', async () => {
-    const tags = Array.from({ length: 5_000 }, () => 7);
+    const tags = Array.from({ length: 900 }, () => 7);
     const response = await t.request('POST', '/tags', { body: { tags }, headers: auth });
     const text = await response.text();
     expect(response.status).toBe(400);
     expect(text.length).toBeLessThan(16 * 1024);
     const problem = JSON.parse(text) as { errors: unknown[]; errorCount: number; detail: string };
     expect(problem.errors).toHaveLength(20);
-    expect(problem.errorCount).toBeGreaterThanOrEqual(5_000);
+    expect(problem.errorCount).toBeGreaterThanOrEqual(900);
     expect(problem.detail).toMatch(/and \d+ more/);
   });
 
