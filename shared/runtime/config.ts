@@ -87,8 +87,9 @@ export type SettingsSchema = v.GenericSchema<unknown, unknown>;
 export type Config = ReturnType<typeof shapeConfig> & { settings: AppSettings };
 
 /**
- * Parses the environment once, for the runtime and, with `settings`, for the app; throws one ConfigError
- * naming every bad or missing variable of both.
+ * Parses the environment (the process's, unless `env` is given) once, for the runtime and, with `settings`, for
+ * the app; throws one ConfigError naming every bad or missing variable of both. This is the one module that
+ * reads the process's environment.
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,

@@ -26,7 +26,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       process.stdout.write(`${JSON.stringify(bundle.openapi, null, 2)}\n`);
       return;
     }
-    const config = loadConfig(process.env, bundle.app.settings);
+    const config = loadConfig(undefined, bundle.app.settings);
     if (argv[0] === 'health') exitWithHealth(await readinessProblem(config.http));
     const log = createLogger(config.logLevel, { process: 'http' });
 

@@ -23,7 +23,7 @@ export type WorkerBundle = { app: AppModule; tasks: NamedTask[] };
 export function main(bundle: WorkerBundle, argv = process.argv.slice(2)): void {
   const tasks = [...bundle.tasks, ...RUNTIME_TASKS];
   runMain(async () => {
-    const config = loadConfig(process.env, bundle.app.settings);
+    const config = loadConfig(undefined, bundle.app.settings);
     if (argv[0] === 'health') exitWithHealth(await heartbeatProblem(config.worker.heartbeatFile));
     if (argv[0] === 'failed' || argv[0] === 'retry') {
       process.exit(await failedJobsCommand(config, tasks, argv));
