@@ -34,8 +34,9 @@ export type PasswordHasher = {
 
 /**
  * A password hasher for one process. Each scrypt call keeps a core busy for its whole duration, so past
- * `maxConcurrent` (about one per core) a queue would only make every sign-in slow: an excess call is refused
- * at once with 503 and Retry-After, and the client tries again a second later.
+ * `maxConcurrent` (fewer than the cores, so that the event loop keeps one) a queue would only make every
+ * sign-in slow: an excess call is refused at once with 503 and Retry-After, and the client tries again a
+ * second later.
  */
 export function createPasswordHasher(options: { cost: ScryptCost; maxConcurrent: number }): PasswordHasher {
   let running = 0;
