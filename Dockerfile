@@ -16,7 +16,10 @@ RUN node build.mjs
 
 # The runtime holds the two self-contained bundles and the migrations: no node_modules, no sources, no keys.
 FROM ${NODE_IMAGE} AS runtime
+# --enable-source-maps: stack traces name the source file and line (the maps carry no sources). It must be on
+# before a bundle loads, so it is an option of node, not a call in the bundle.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
     AP_HOST=0.0.0.0 \
     AP_PORT=3030 \
     KEYS_DIR=/app/keys

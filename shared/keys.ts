@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
+import { StartupError } from '#runtime/process.ts';
 import { thumbprint, writeKeyPair } from './keygen.mjs';
 
 /** A public key as published in the JWKS. */
@@ -37,7 +38,7 @@ export async function loadKeyring(options: {
   for (const file of files) {
     const full = path.join(options.dir, file);
     const text = await readFile(full, 'utf8').catch((error: Error) => {
-      throw new Error(`Cannot read the key file ${full}: ${error.message}. Check its permissions.`);
+      throw new StartupError(`Cannot read the key file ${full}: ${error.message}. Check its permissions.`);
     });
     try {
       const isPrivate = file.endsWith('.private.pem');
@@ -48,14 +49,14 @@ export async function loadKeyring(options: {
       verifying.set(kid, publicKey);
       if (isPrivate) signing = { kid, key };
     } catch (error) {
-      throw new Error(
+      throw new StartupError(
         `The key file ${full} is not usable (${(error as Error).message}). Replace it: npm run keys.`,
       );
     }
   }
   if (!signing && options.requireSigning !== false) {
     if (options.production) {
-      throw new Error(
+      throw new StartupError(
         `No private signing key in ${options.dir}. In production, mount the keys folder with a key made by ` +
           '`npm run keys` (or set KEYS_DIR to where the keys are).',
       );
@@ -96,6 +97,8 @@ async function listPem(dir: string): Promise<string[]> {
     return (await readdir(dir)).filter((file) => /\.(private|public)\.pem$/.test(file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new Error(`Cannot list the keys folder ${dir}: ${(error as Error).message}`);
+    throw new StartupError(
+      `Cannot list the keys folder ${dir} (KEYS_DIR): ${(error as Error).message}. Check that it is a readable folder.`,
+    );
   }
 }

@@ -82,6 +82,14 @@ describe('build (the fixture app)', () => {
     expect(await bundleText('http.mjs')).toContain('create table if not exists outbox');
   });
 
+  it('writes source maps that map to the sources without carrying them', async () => {
+    for (const name of ['http', 'worker']) {
+      const map = JSON.parse(await readFile(path.join(outdir, `${name}.mjs.map`), 'utf8'));
+      expect(map.sources.length).toBeGreaterThan(10);
+      expect(map.sourcesContent ?? []).toEqual([]);
+    }
+  });
+
   it("inlines bee-queue's Lua scripts, so nothing reads lib/lua at run time", async () => {
     const lua = path.join(repo, 'node_modules/bee-queue/lib/lua');
     const workerText = await bundleText('worker.mjs');

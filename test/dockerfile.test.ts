@@ -8,6 +8,10 @@ const stages = dockerfile.split(/^FROM /m).slice(1);
 const runtime = stages.at(-1) ?? '';
 
 describe('Dockerfile', () => {
+  it('turns source maps on for both bundles, so stack traces name source files', () => {
+    expect(runtime).toMatch(/NODE_OPTIONS=--enable-source-maps/);
+  });
+
   it('takes its base image as a build argument', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-alpine$/m);
     const names = stages.map((stage) => /^\S+ AS (\S+)/.exec(stage)?.[1]);

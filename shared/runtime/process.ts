@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config.ts';
 
+/** A start-up failure whose message says all an operator needs (what, and what to do): printed without a stack. */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
 /**
  * Runs a process's main function. A start-up failure prints one message to stderr (the whole list for
  * configuration) and exits non-zero, instead of an unhandled-rejection stack.
@@ -8,7 +16,11 @@ import { ConfigError } from './config.ts';
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     const message =
-      error instanceof ConfigError ? error.message : `Start-up failed: ${(error as Error).stack ?? error}`;
+      error instanceof ConfigError
+        ? error.message
+        : error instanceof StartupError
+          ? `Start-up failed: ${error.message}`
+          : `Start-up failed: ${(error as Error).stack ?? error}`;
     process.stderr.write(`${message}\n`);
     process.exit(1);
   });

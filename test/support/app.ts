@@ -10,8 +10,8 @@ import { createApp } from '#runtime/http/app.ts';
 import type { AnyHandler } from '#runtime/http/handler.ts';
 import { createHttpMetrics } from '#runtime/http/metrics.ts';
 import { RUNTIME_TASKS } from '#runtime/jobs/purge.ts';
-import type { JobEnvelope, NamedTask } from '#runtime/jobs/queue.ts';
-import { runJob } from '#runtime/jobs/runner.ts';
+import type { NamedTask } from '#runtime/jobs/queue.ts';
+import { runOnce } from '#runtime/jobs/run-once.ts';
 import type { TaskDefinition } from '#runtime/jobs/task.ts';
 import { startWorker, type WorkerOptions } from '#runtime/jobs/worker.ts';
 import { migrate } from '#runtime/migrations.ts';
@@ -126,17 +126,7 @@ export async function createTestApp(
     async runTask<S extends v.GenericSchema>(task: TaskDefinition<S>, payload: v.InferInput<S>, attempt = 1) {
       const named = [...tasks, ...RUNTIME_TASKS].find((candidate) => candidate.definition === task);
       if (!named) throw new Error('runTask takes a task of this app root (import it from its tasks/ folder)');
-      const envelope: JobEnvelope = { payload, enqueuedAt: new Date().toISOString() };
-      const job = queues.producer(named.name).createJob(envelope).setId(`direct-${randomUUID()}`);
-      job.retries(task.retries - (attempt - 1));
-      const reported: number[] = [];
-      const report = job.reportProgress.bind(job);
-      job.reportProgress = (percent: number) => {
-        reported.push(percent);
-        return report(percent);
-      };
-      const result = await runJob(named, job, services);
-      return { result, progress: reported };
+      return runOnce(runtime, named, payload, { attempt, jobId: `direct-${randomUUID()}` });
     },
     close: () => runtime.close(),
   };

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { AppModule } from '../app.ts';
+import { type Commands, readCommand, requireArgs } from '../command-line.ts';
 import { composeRuntime } from '../compose.ts';
 import { loadConfig } from '../config.ts';
 import { createSql } from '../db.ts';
@@ -10,27 +11,41 @@ import { migrate } from '../migrations.ts';
 import { onShutdownSignal, runMain } from '../process.ts';
 import { createApp, type Route } from './app.ts';
 import { createHttpMetrics } from './metrics.ts';
+import { routeTableLines } from './route-table.mjs';
 import { listenHttp } from './server.ts';
 
 /** What the build hands the HTTP bundle: the app module, the discovered routes and the OpenAPI document. */
 export type HttpBundle = { app: AppModule; routes: Route[]; openapi: Record<string, unknown> };
 
+const COMMANDS: Commands = {
+  serve: { does: 'serve the API, applying pending migrations first unless MIGRATE_ON_START=false' },
+  migrate: { does: 'apply pending migrations, then exit' },
+  routes: { does: 'print the route table' },
+  openapi: { does: 'print the OpenAPI document' },
+  health: { does: "ask the running server's /readyz: exit 0 when ready (a container healthcheck)" },
+};
+
 /**
- * The HTTP process. `migrate` applies pending migrations and exits; `openapi` prints the document; `health`
- * asks the running server's /readyz (for a container healthcheck); anything else serves the API, applying
- * migrations first unless MIGRATE_ON_START=false.
+ * The HTTP process's command line (`node dist/http.mjs help` lists it). Commands that need no configuration
+ * (`routes`, `openapi`) answer without any; an unknown one exits 2 before anything starts.
  */
 export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
   runMain(async () => {
-    if (argv[0] === 'openapi') {
+    const { command, args } = readCommand('dist/http.mjs', COMMANDS, 'serve', argv);
+    requireArgs('dist/http.mjs', command, COMMANDS, args, { min: 0, max: 0 });
+    if (command === 'openapi') {
       process.stdout.write(`${JSON.stringify(bundle.openapi, null, 2)}\n`);
       return;
     }
+    if (command === 'routes') {
+      process.stdout.write(`${routeTableLines(bundle.routes).join('\n')}\n`);
+      return;
+    }
     const config = loadConfig(undefined, bundle.app.settings);
-    if (argv[0] === 'health') exitWithHealth(await readinessProblem(config.http));
+    if (command === 'health') exitWithHealth(await readinessProblem(config.http));
     const log = createLogger(config.logLevel, { process: 'http' });
 
-    if (argv[0] === 'migrate' || config.migrateOnStart) {
+    if (command === 'migrate' || config.migrateOnStart) {
       const sql = createSql({ ...config.postgres, poolMax: 1 });
       try {
         const migrationsDir = config.migrationsDir ?? fileURLToPath(new URL('../sql/', import.meta.url));
@@ -39,7 +54,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       } finally {
         await sql.end({ timeout: 5 });
       }
-      if (argv[0] === 'migrate') return;
+      if (command === 'migrate') return;
     }
 
     const runtime = await composeRuntime({ app: bundle.app, config, process: 'http', log });

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { StartupError } from '../process.ts';
 
 /**
  * Serves `fetch` on the configured address, with the limits that cut slow clients off: the headers must
@@ -28,9 +29,19 @@ export function listenHttp(
         connectionsCheckingInterval: Math.min(1_000, http.headersTimeoutMs),
       },
     }) as Server;
-    server.once('error', reject);
+    const refuse = (error: NodeJS.ErrnoException) => {
+      const where = `${http.host}:${http.port}`;
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new StartupError(`${where} is in use (AP_HOST, AP_PORT): stop what listens there or set AP_PORT`)
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+            ? new StartupError(`cannot listen on ${where}: no such address here; check AP_HOST`)
+            : error,
+      );
+    };
+    server.once('error', refuse);
     server.once('listening', () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : http.port;
       log.info({ host: http.host, port }, 'listening');

@@ -1,11 +1,12 @@
 import type { AppModule } from '../app.ts';
+import { type Commands, readCommand, requireArgs } from '../command-line.ts';
 import { composeRuntime } from '../compose.ts';
-import { type Config, loadConfig } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { exitWithHealth, storeStates } from '../health.ts';
 import { createLogger } from '../log.ts';
 import { serveMetrics } from '../metrics-registry.ts';
 import { onShutdownSignal, runMain } from '../process.ts';
-import { FailedJobsError, listFailedJobs, openFailedJobStores, retryFailedJob } from './failed-jobs.ts';
+import { failedJobsCommand, runCommand } from './commands.ts';
 import { HEARTBEAT_INTERVAL_MS, heartbeatProblem, writeHeartbeat } from './heartbeat.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { RUNTIME_TASKS } from './purge.ts';
@@ -15,19 +16,34 @@ import { startWorker } from './worker.ts';
 /** What the build hands the worker bundle: the app module and the discovered tasks. */
 export type WorkerBundle = { app: AppModule; tasks: NamedTask[] };
 
+const COMMANDS: Commands = {
+  work: { does: "run every task, the app's and the runtime's own, until SIGTERM" },
+  run: {
+    usage: "<task> '<json payload>'",
+    does: 'run one job of a task in this process, then exit 0, or 1 if it failed',
+  },
+  failed: { usage: '[task]', does: 'print the jobs that failed for good, one JSON line each' },
+  retry: { usage: '<task> <id>', does: 'put one failed job back on its queue' },
+  health: { does: "exit 0 when the running worker's heartbeat is fresh (a container healthcheck)" },
+};
+
 /**
- * The worker process. `health` exits 0 when the running worker's heartbeat is fresh and its stores
- * answer (for Compose's healthcheck); `failed [task]` and `retry <task> <id>` inspect and retry failed jobs;
- * anything else runs every task, the app's and the runtime's own, until SIGTERM.
+ * The worker process's command line (`node dist/worker.mjs help` lists it); an unknown command exits 2 before
+ * anything starts.
  */
 export function main(bundle: WorkerBundle, argv = process.argv.slice(2)): void {
   const tasks = [...bundle.tasks, ...RUNTIME_TASKS];
   runMain(async () => {
+    const { command, args } = readCommand('dist/worker.mjs', COMMANDS, 'work', argv);
+    const counts = { work: [0, 0], run: [2, 2], failed: [0, 1], retry: [2, 2], health: [0, 0] } as const;
+    const [min, max] = counts[command as keyof typeof counts];
+    requireArgs('dist/worker.mjs', command, COMMANDS, args, { min, max });
     const config = loadConfig(undefined, bundle.app.settings);
-    if (argv[0] === 'health') exitWithHealth(await heartbeatProblem(config.worker.heartbeatFile));
-    if (argv[0] === 'failed' || argv[0] === 'retry') {
-      process.exit(await failedJobsCommand(config, tasks, argv));
+    if (command === 'health') exitWithHealth(await heartbeatProblem(config.worker.heartbeatFile));
+    if (command === 'failed' || command === 'retry') {
+      process.exit(await failedJobsCommand(config, tasks, [command, ...args]));
     }
+    if (command === 'run') process.exit(await runCommand(bundle.app, config, tasks, args));
     const log = createLogger(config.logLevel, { process: 'worker' });
     const runtime = await composeRuntime({ app: bundle.app, config, process: 'worker', log, tasks });
     const metrics = createWorkerMetrics(tasks.map((task) => task.name));
@@ -65,30 +81,4 @@ export function main(bundle: WorkerBundle, argv = process.argv.slice(2)): void {
       await runtime.close();
     });
   });
-}
-
-/** `failed [task]` prints each failed job as a JSON line; `retry <task> <id>` puts one back on its queue. */
-async function failedJobsCommand(config: Config, tasks: NamedTask[], argv: string[]): Promise<number> {
-  const [command, task, id] = argv;
-  try {
-    if (command === 'retry' && (!task || !id)) {
-      throw new FailedJobsError('usage: worker.mjs retry <task> <id>');
-    }
-    const stores = await openFailedJobStores(config);
-    try {
-      if (command === 'retry') {
-        process.stdout.write(`${(await retryFailedJob(stores, tasks, String(task), String(id))).message}\n`);
-      } else {
-        const jobs = await listFailedJobs(stores.queues, tasks, task);
-        for (const job of jobs) process.stdout.write(`${JSON.stringify(job)}\n`);
-      }
-    } finally {
-      await stores.close();
-    }
-    return 0;
-  } catch (error) {
-    const { message, stack } = error as Error;
-    process.stderr.write(`${error instanceof FailedJobsError ? message : `${command} failed: ${stack}`}\n`);
-    return 1;
-  }
 }

@@ -4,6 +4,9 @@ import { withDeadline } from '../db.ts';
 import { OUTBOX_CHANNEL, type OutboxOptions } from './outbox.ts';
 import { type Enqueue, taskRef } from './task.ts';
 
+/** PostgreSQL's code for a table that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
 export type OutboxRelayOptions = {
   sql: Sql;
   log: Logger;
@@ -50,6 +53,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     wake();
   };
   const report = (now: string | undefined, error?: unknown) => {
+    // A worker started before the first migration: one line that says so, not a PostgreSQL stack every pass.
+    if ((error as { code?: string } | undefined)?.code === UNDEFINED_TABLE) {
+      now = 'the outbox table does not exist yet (migrations have not run: `node dist/http.mjs migrate`)';
+      if (now !== problem) log.warn({ prefix }, `${now}; waiting for it`);
+      problem = now;
+      return;
+    }
     if (now && now !== problem) log.warn({ err: error, prefix }, `${now}; outbox rows wait and are retried`);
     if (!now && problem) log.info({ prefix }, 'outbox relay working again');
     problem = now;

@@ -52,7 +52,14 @@ export async function runJob(
   const { stop, observe = () => {}, overrun = DEFAULT_OVERRUN } = options;
   const { name, definition } = task;
   const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
-  const log = services.log.child({ task: name, jobId: job.id, attempt });
+  // The request that enqueued the job, through the outbox too: its id joins the request's log lines to the job's.
+  const requestId = job.data?.requestId;
+  const log = services.log.child({
+    task: name,
+    jobId: job.id,
+    attempt,
+    ...(requestId ? { reqId: requestId } : {}),
+  });
   const track = (patch: Parameters<typeof updateJobRecord>[2]) =>
     job.data?.tracked
       ? updateJobRecord(services.sql, String(job.id), patch).catch((error) => {
