@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { routeTableLines } from '#runtime/http/route-table.mjs';
 import { DiscoveryError, discover } from '#shared/build/discovery.mjs';
 import { appImport, httpEntry, workerEntry } from '#shared/build/entries.mjs';
 import { runtimePlugins, taskReferencePlugin } from '#shared/build/plugins.mjs';
@@ -18,8 +19,8 @@ const shared = (file) => path.join(projectRoot, 'shared', file);
  * @typedef {import('#shared/build/describe.ts').AppDescription} AppDescription
  */
 
-/** @type {import('esbuild').BuildOptions} */
-const common = {
+/** The esbuild options every bundle shares (the dev loop's too). @type {import('esbuild').BuildOptions} */
+export const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -58,6 +59,8 @@ export async function build({ root: rootOption = projectRoot, outdir, quiet = fa
       outfile: path.join(outdir, `${name}.mjs`),
       minify: true,
       sourcemap: true,
+      // Stack traces name source files and lines (the mains turn source maps on); the sources stay out.
+      sourcesContent: false,
       plugins,
     });
   const [http, worker] = await Promise.all([
@@ -101,18 +104,7 @@ export function swaggerUiDir() {
  * @returns {Promise<AppDescription>}
  */
 async function describe(root, appModule, routes, tasks) {
-  const pkg = await readPackage(root);
-  /** @type {(index: number, fields: object) => string} */
-  const entry = (index, fields) => `{ ...${JSON.stringify(fields)}, module: m${index} }`;
-  const files = [...routes, ...tasks].map((item) => item.absolute);
-  const contents = [
-    `import { describeApp } from ${JSON.stringify(shared('build/describe.ts'))};`,
-    appImport(appModule),
-    ...files.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`),
-    `export default describeApp({ app, package: ${JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description })},`,
-    `routes: [${routes.map(({ method, path, file }, i) => entry(i, { method, path, file })).join(', ')}],`,
-    `tasks: [${tasks.map(({ name, file }, i) => entry(routes.length + i, { name, file })).join(', ')}] });`,
-  ].join('\n');
+  const contents = await describeSource(root, appModule, routes, tasks);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'describe-'));
   try {
     const outfile = path.join(dir, 'describe.mjs');
@@ -126,6 +118,29 @@ async function describe(root, appModule, routes, tasks) {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The entry of the describe step's bundle: every handler and task module, and the app module, handed to
+ * describeApp. Its default export is the AppDescription.
+ * @param {string} root
+ * @param {string | undefined} appModule
+ * @param {RouteFile[]} routes
+ * @param {TaskFile[]} tasks
+ */
+export async function describeSource(root, appModule, routes, tasks) {
+  const pkg = await readPackage(root);
+  /** @type {(index: number, fields: object) => string} */
+  const entry = (index, fields) => `{ ...${JSON.stringify(fields)}, module: m${index} }`;
+  const files = [...routes, ...tasks].map((item) => item.absolute);
+  return [
+    `import { describeApp } from ${JSON.stringify(shared('build/describe.ts'))};`,
+    appImport(appModule),
+    ...files.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`),
+    `export default describeApp({ app, package: ${JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description })},`,
+    `routes: [${routes.map(({ method, path, file }, i) => entry(i, { method, path, file })).join(', ')}],`,
+    `tasks: [${tasks.map(({ name, file }, i) => entry(routes.length + i, { name, file })).join(', ')}] });`,
+  ].join('\n');
 }
 
 /** @param {string} root */
@@ -144,10 +159,7 @@ async function readPackage(root) {
  * @param {Record<string, { metafile: import('esbuild').Metafile }>} results
  */
 function printSummary(routes, tasks, outdir, results) {
-  const lines = ['Routes:'];
-  for (const route of routes)
-    lines.push(`  ${route.method.padEnd(7)} ${route.path.padEnd(36)} ${route.file}`);
-  if (routes.length === 0) lines.push('  (none: add a file under handlers/)');
+  const lines = ['Routes:', ...routeTableLines(routes)];
   lines.push('Tasks:');
   for (const task of tasks) {
     const schedule = task.schedule ? `  schedule "${task.schedule}"` : '';

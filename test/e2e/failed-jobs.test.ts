@@ -106,7 +106,7 @@ describe('worker.mjs failed and retry, run from the built bundle', () => {
     expect(again).toMatchObject({ id: ids.flaky, attempts: 8 });
   });
 
-  it('exits 1 with a clear message for an unknown task or job, or a missing argument', async () => {
+  it('exits 1 with a clear message for an unknown task or job, and 2 for a missing argument', async () => {
     const unknownTask = await cli('failed', 'nope');
     expect(unknownTask.code).toBe(1);
     expect(unknownTask.output).toContain('there is no task "nope"; the tasks are: ');
@@ -116,8 +116,9 @@ describe('worker.mjs failed and retry, run from the built bundle', () => {
     const unknownJob = await cli('retry', 'flaky', '999999');
     expect(unknownJob.code).toBe(1);
     expect(unknownJob.output).toContain('flaky has no job 999999');
+    // A usage mistake is the command line's (exit 2, as for an unknown command), not the job's.
     const missing = await cli('retry', 'flaky');
-    expect(missing.code).toBe(1);
-    expect(missing.output).toContain('usage: worker.mjs retry <task> <id>');
+    expect(missing.code).toBe(2);
+    expect(missing.output).toContain('usage: node dist/worker.mjs retry <task> <id>');
   });
 });

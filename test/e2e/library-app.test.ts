@@ -40,7 +40,8 @@ beforeAll(async () => {
   });
   await symlink(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
   for (const folder of ['handlers', 'tasks', 'sql']) await emptyFolder(path.join(copy, folder));
-  await rm(path.join(copy, 'test'), { recursive: true, force: true });
+  // bench/ measures this repository's runtime with the test harness and fixture: it goes with test/.
+  for (const folder of ['test', 'bench']) await rm(path.join(copy, folder), { recursive: true, force: true });
   for (const entry of await readdir(path.join(copy, 'shared'))) {
     if (entry !== 'runtime' && entry !== 'build')
       await rm(path.join(copy, 'shared', entry), { recursive: true });
@@ -87,6 +88,17 @@ describe('an app started from the library alone', () => {
   it('builds with nothing but shared/runtime/, shared/build/ and one handler', () => {
     expect(build.output).toContain('GET     /');
     expect(build.code, build.output).toBe(0);
+  });
+
+  it('type-checks as it is, without the reference app', async () => {
+    const tsc = await node(copy, [
+      path.join(projectRoot, 'node_modules/typescript/bin/tsc'),
+      '--noEmit',
+      '-p',
+      copy,
+    ]);
+    expect(tsc.output).toBe('');
+    expect(tsc.code).toBe(0);
   });
 
   it('serves its route, /readyz and /openapi.json from dist/ and sql/ alone, in production, with no keys folder', async () => {

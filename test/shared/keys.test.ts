@@ -155,7 +155,7 @@ describe('writeKeyPair', () => {
 
   it('is what `npm run keys <dir>` runs', async () => {
     const dir = await tempDir();
-    const script = path.join(projectRoot, 'shared/build/new-key.mjs');
+    const script = path.join(projectRoot, 'shared/new-key.mjs');
     const { stdout } = await promisify(execFile)(process.execPath, [script, dir]);
     const keys = await loadKeyring({ dir, production: true, log: captureLog().log });
     expect(stdout).toContain(`New signing key ${keys.signing?.kid}`);

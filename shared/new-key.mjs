@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeKeyPair } from '../keygen.mjs';
+import { writeKeyPair } from './keygen.mjs';
 
 // `npm run keys [dir]`: adds a signing key pair, by default to keys/.
 const dir = path.resolve(process.argv[2] ?? 'keys');
