@@ -143,6 +143,27 @@ describe("the bundles' command lines", () => {
     }
   });
 
+  it('a worker whose database cannot be reached says so in one line each, without a stack', async () => {
+    const closed = String(await freePort());
+    const worker = runBundle(app.dir, 'worker.mjs', [], {
+      ...env,
+      PG_PORT: closed,
+      OUTBOX_POLL_INTERVAL_MS: '100',
+    });
+    try {
+      await worker.waitForLog((line) => /outbox relay cannot read the outbox/.test(String(line.msg)));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const warnings = worker.logs().filter((line) => /outbox/.test(String(line.msg)));
+      expect(warnings.length, JSON.stringify(warnings.map((line) => line.msg))).toBeLessThanOrEqual(2);
+      for (const line of warnings) {
+        expect(line.err).toBeUndefined();
+        expect(String(line.reason)).toMatch(/ECONNREFUSED|connect/);
+      }
+    } finally {
+      await stopProcess(worker);
+    }
+  });
+
   it('a taken port is one line naming it, after no migration', async () => {
     const blocker = spawn(process.execPath, [
       '-e',

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import { withDeadline } from '../db.ts';
+import { classifyError } from '../errors.ts';
 import { OUTBOX_CHANNEL, type OutboxOptions } from './outbox.ts';
 import { type Enqueue, taskRef } from './task.ts';
 
@@ -60,17 +61,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       problem = now;
       return;
     }
-    if (now && now !== problem) log.warn({ err: error, prefix }, `${now}; outbox rows wait and are retried`);
+    if (now && now !== problem)
+      log.warn({ ...detailOf(error), prefix }, `${now}; outbox rows wait and are retried`);
     if (!now && problem) log.info({ prefix }, 'outbox relay working again');
     problem = now;
   };
 
+  // Retried after every pass until it works; said once, not at every try.
+  let listenFailing = false;
   const listen = async () => {
     try {
       const listener = await sql.listen(OUTBOX_CHANNEL, (payload) => payload === prefix && poke(), poke);
       unlisten = listener.unlisten;
+      listenFailing = false;
     } catch (error) {
-      log.warn({ err: error }, 'outbox relay could not LISTEN; it polls until it can');
+      if (!listenFailing) log.warn(detailOf(error), 'outbox relay could not LISTEN; it polls until it can');
+      listenFailing = true;
     }
   };
 
@@ -179,4 +185,9 @@ function enqueueRow(enqueue: Enqueue, row: OutboxRow) {
     jobId: jobId ?? row.id,
     ...(remainingMs > 0 ? { delayMs: remainingMs } : {}),
   });
+}
+
+/** A database that cannot be reached is one line with its reason; anything else keeps its stack for the log. */
+function detailOf(error: unknown): Record<string, unknown> {
+  return classifyError(error)?.status === 503 ? { reason: (error as Error).message } : { err: error };
 }
