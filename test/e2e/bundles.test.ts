@@ -91,7 +91,9 @@ describe('the built bundles, run as processes from a folder without node_modules
     expect(events).toEqual([{ kind: 'created', attempts: 1 }]);
 
     // The job's line comes after its run has written the row: wait for it rather than read the log once.
-    const job = await worker.waitForLog((line) => line.task === 'record-item' && line.outcome === 'succeeded');
+    const job = await worker.waitForLog(
+      (line) => line.task === 'record-item' && line.outcome === 'succeeded',
+    );
     expect(job).toMatchObject({ attempt: 1 });
     expect(job?.jobId).toBeDefined();
     const health = runBundle(app.dir, 'worker.mjs', ['health'], env);

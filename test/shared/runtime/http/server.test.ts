@@ -59,6 +59,8 @@ describe('listenHttp', () => {
   it('rejects, naming the address, when the port is taken', async () => {
     await expect(
       listenHttp(t.app.fetch, { ...t.config.http, host: '127.0.0.1', port }, captureLog().log),
-    ).rejects.toThrow(/127\.0\.0\.1:\d+ is in use \(AP_HOST, AP_PORT\): stop what listens there or set AP_PORT/);
+    ).rejects.toThrow(
+      /127\.0\.0\.1:\d+ is in use \(AP_HOST, AP_PORT\): stop what listens there or set AP_PORT/,
+    );
   });
 });
