@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { AppSettings } from './app.ts';
-import { describeIssue, flag, isPlaceholderSecret, port, required, wholeNumber } from './env-fields.ts';
+import { productionProblems, timeoutProblems } from './config-checks.ts';
+import { describeIssue, flag, port, required, wholeNumber } from './env-fields.ts';
 import { withSecretFiles } from './secret-files.ts';
 
 /** Raised when the environment cannot be turned into a valid configuration; lists every problem at once. */
@@ -44,6 +45,13 @@ const EnvSchema = v.object({
   HTTP_REQUEST_TIMEOUT_MS: wholeNumber(30_000, 100, 3_600_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(5_000, 100, 600_000),
   HTTP_METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
+  CORS_ORIGINS: v.pipe(
+    v.optional(v.string(), ''),
+    v.regex(
+      /^(\*|https?:\/\/[^\s,/]+)?(\s*,\s*https?:\/\/[^\s,/]+)*$/,
+      'must be * or origins separated by commas, each scheme://host[:port], e.g. https://app.example.com',
+    ),
+  ),
   HTTP_METRICS_PORT: port(9465),
   INPUT_MAX_DEPTH: wholeNumber(32, 1, 1_000),
   INPUT_MAX_ARRAY_ITEMS: wholeNumber(1_000, 1, 10_000_000),
@@ -145,6 +153,10 @@ function shapeConfig(env: Env) {
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       metrics: { host: env.HTTP_METRICS_HOST, port: env.HTTP_METRICS_PORT },
+      /** Origins whose pages may call the API (CORS); none unless set. */
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
       inputLimits: {
         maxDepth: env.INPUT_MAX_DEPTH,
         maxArrayItems: env.INPUT_MAX_ARRAY_ITEMS,
@@ -175,22 +187,4 @@ function parseSchedules(text: string): Map<string, string> {
     .filter(Boolean)
     .map((pair) => pair.split('=').map((part) => part.trim()) as [string, string]);
   return new Map(pairs);
-}
-
-/** Node refuses a headers timeout longer than the request's: say so at start, naming both. */
-function timeoutProblems(env: Env): string[] {
-  if (env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS) return [];
-  return [
-    `HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS} > ${env.HTTP_REQUEST_TIMEOUT_MS})`,
-  ];
-}
-
-function productionProblems(env: Record<string, string | undefined>): string[] {
-  if (env.APP_ENV !== 'production') return [];
-  return ['POSTGRES_PASSWORD', 'RD_PASSWORD']
-    .filter((name) => isPlaceholderSecret(env[name]))
-    .map(
-      (name) =>
-        `${name}: must be set to a real secret when APP_ENV=production (got a placeholder or nothing)`,
-    );
 }

@@ -7,6 +7,8 @@ import type { Runtime } from '../compose.ts';
 import { elapsedMs } from '../elapsed.ts';
 import { classifyError, HttpError, problemBody } from '../errors.ts';
 import { storeStates } from '../health.ts';
+import { allowedMethods } from './allowed-methods.ts';
+import { corsFor } from './cors.ts';
 import { docsRoutes } from './docs.ts';
 import type { AnyHandler } from './handler.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
@@ -72,6 +74,9 @@ export function createApp(options: AppOptions) {
     );
   });
 
+  // Off unless CORS_ORIGINS names the origins whose pages may call the API; preflights are answered here.
+  if (config.http.corsOrigins.length > 0) app.use(corsFor(config.http.corsOrigins));
+
   const limitBody = bodyLimit({
     maxSize: bodyLimitBytes,
     onError: () => {
@@ -104,8 +109,22 @@ export function createApp(options: AppOptions) {
     app.on(route.method, route.path, routeHandler(route.definition, { trustProxy, inputLimits, catchAll }));
   }
 
+  const methodsOf = allowedMethods(options.routes);
   app.notFound((c) => {
-    throw HttpError.notFound(`No route matches ${c.req.method} ${echoedPath(c.req.path)}.`);
+    const methods = methodsOf(c.req.path);
+    if (methods.length === 0) {
+      throw HttpError.notFound(`No route matches ${c.req.method} ${echoedPath(c.req.path)}.`);
+    }
+    const allow = methods.join(', ');
+    if (c.req.method === 'OPTIONS') return c.body(null, 204, { allow });
+    throw new HttpError(
+      405,
+      'method_not_allowed',
+      `${echoedPath(c.req.path)} answers ${allow}, not ${c.req.method}.`,
+      {
+        headers: { allow },
+      },
+    );
   });
   app.onError((error, c) => problemResponse(c, error));
   return app;

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
       metrics: { host: '127.0.0.1', port: 9465 },
+      corsOrigins: [],
       inputLimits: { maxDepth: 32, maxArrayItems: 1_000, maxValues: 100_000 },
     });
     expect(config.migrateOnStart).toBe(true);
