@@ -2,7 +2,6 @@ import BeeQueue from 'bee-queue';
 import type { Logger } from 'pino';
 import './bee-queue-patches.ts';
 import type { Config } from '../config.ts';
-import { withDeadline } from '../db.ts';
 import { HttpError } from '../errors.ts';
 import { beeQueueRedisSettings } from '../redis.ts';
 import { addToOutbox } from './outbox.ts';
@@ -121,7 +120,8 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
 
 /**
  * Saves once the queue has connected, and never starts after the deadline: a save that began after the caller
- * was told 503 could still add the job.
+ * was told 503 could still add the job. A save that began in time but lands after the deadline (the caller was
+ * told 503 meanwhile) is taken back, so that a refused job does not run.
  */
 function saveWithin(job: BeeQueue.Job<JobEnvelope>, ms: number, message: string) {
   const until = Date.now() + ms;
@@ -129,7 +129,31 @@ function saveWithin(job: BeeQueue.Job<JobEnvelope>, ms: number, message: string)
     if (Date.now() >= until) throw new Error(`${message} within ${ms} ms`);
     return job.save();
   });
-  return withDeadline(saving, ms, message);
+  // Decided once: whichever of the save and the deadline comes first is the caller's answer.
+  let answer: 'saved' | 'refused' | undefined;
+  return new Promise<BeeQueue.Job<JobEnvelope>>((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      answer ??= 'refused';
+      reject(new Error(`${message} within ${ms} ms`));
+    }, ms);
+    saving.then(
+      (saved) => {
+        if (answer === 'refused') {
+          saved.remove().catch(() => {});
+          return;
+        }
+        answer = 'saved';
+        clearTimeout(deadline);
+        resolve(saved);
+      },
+      (error: unknown) => {
+        if (answer) return;
+        answer = 'refused';
+        clearTimeout(deadline);
+        reject(error);
+      },
+    );
+  });
 }
 
 function withPolicy(job: BeeQueue.Job<JobEnvelope>, policy: JobPolicy) {
