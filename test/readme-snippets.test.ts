@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
-import { access, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from './support/app.ts';
+import { runCommand } from './support/commands.ts';
+import { copyProject } from './support/project-copy.ts';
 
 // Every ```ts snippet of the README is a whole module that names its file in its first line. It is written at
 // that path into a copy of the project and type-checked by tsc with the project's tsconfig. The snippets of
@@ -35,7 +35,7 @@ describe('README snippets', () => {
   });
 
   it('compile, against the reference app and in an app of one’s own', async () => {
-    const reference = await copyOf((source) => !/[\\/](node_modules|\.git|dist)$/.test(source));
+    const reference = await copyOf(() => true);
     const ownApp = await copyOf((source) => {
       const relative = path.relative(projectRoot, source).split(path.sep).join('/');
       return (
@@ -111,30 +111,21 @@ function tsSnippets(markdown: string): Snippet[] {
   return found;
 }
 
-async function copyOf(filter: (source: string) => boolean) {
-  const copy = await mkdtemp(path.join(tmpdir(), 'readme-snippets-'));
+async function copyOf(keep: (source: string) => boolean) {
+  const copy = await copyProject('readme-snippets', keep);
   copies.push(copy);
-  await cp(projectRoot, copy, { recursive: true, filter });
-  await symlink(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
   return copy;
 }
 
 /** tsc --noEmit --listFiles over a copy; output is stdout and stderr. */
-function tsc(root: string, project: string) {
+async function tsc(root: string, project: string) {
   const bin = path.join(projectRoot, 'node_modules/typescript/bin/tsc');
-  return new Promise<{ root: string; code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--noEmit', '--listFiles', '-p', path.join(root, project)], {
+  const result = await runCommand(
+    process.execPath,
+    [bin, '--noEmit', '--listFiles', '-p', path.join(root, project)],
+    {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ root, code, output }));
-  });
+    },
+  );
+  return { root, ...result };
 }

@@ -7,7 +7,12 @@ import { createInterface } from 'node:readline';
  * process's label so that the two streams can be told apart. Nothing here goes into a bundle.
  */
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
+// On a terminal, unless NO_COLOR says otherwise (the dev loop reads the environment once and says so here).
+let color = Boolean(process.stdout.isTTY);
+/** @param {boolean} enabled */
+export function useColor(enabled) {
+  color = enabled && Boolean(process.stdout.isTTY);
+}
 /** @type {(code: number, text: string) => string} */
 const paint = (code, text) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
 /** @type {Record<string, number>} */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import * as esbuild from 'esbuild';
 import { common, describeSource, swaggerUiDir } from '../../build.mjs';
-import { devLog, startProcess } from './dev-processes.mjs';
+import { devLog, startProcess, useColor } from './dev-processes.mjs';
 import { describeInWorker, ensureDatabase, printBuildError } from './dev-support.mjs';
 import { DiscoveryError, discover } from './discovery.mjs';
 import { httpEntry, workerEntry } from './entries.mjs';
@@ -23,7 +23,9 @@ const taskModule = fileURLToPath(new URL('../runtime/jobs/task.ts', import.meta.
 const root = path.resolve(process.argv[2] ?? process.cwd());
 const outdir = path.join(root, 'dist');
 const envFile = path.join(root, '.env');
+// The one place the dev loop reads the environment: the children get it, with .env's values under it.
 const env = { ...(existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}), ...process.env };
+useColor(!env.NO_COLOR);
 // Beside the bundles, so that the packages it leaves external resolve from the app's node_modules.
 const describeFile = path.join(outdir, '.describe', 'describe.mjs');
 

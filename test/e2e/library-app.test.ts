@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../support/app.ts';
+import { runCommand } from '../support/commands.ts';
 import { testConfig } from '../support/context.ts';
 import {
   type BundleProcess,
@@ -12,6 +11,7 @@ import {
   runBundle,
   stopProcess,
 } from '../support/processes.ts';
+import { copyProject } from '../support/project-copy.ts';
 import { freePort } from '../support/services.ts';
 import { startRedis, type ThrowawayRedis } from '../support/throwaway-servers.ts';
 
@@ -33,12 +33,7 @@ let build: { code: number | null; output: string };
 const running: BundleProcess[] = [];
 
 beforeAll(async () => {
-  copy = await mkdtemp(path.join(tmpdir(), 'own-app-'));
-  await cp(projectRoot, copy, {
-    recursive: true,
-    filter: (source) => !/[\\/](node_modules|\.git|dist)$/.test(source),
-  });
-  await symlink(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  copy = await copyProject('own-app');
   for (const folder of ['handlers', 'tasks', 'sql']) await emptyFolder(path.join(copy, folder));
   // bench/ measures this repository's runtime with the test harness and fixture: it goes with test/.
   for (const folder of ['test', 'bench']) await rm(path.join(copy, folder), { recursive: true, force: true });
@@ -153,21 +148,7 @@ async function emptyFolder(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) await rm(path.join(dir, entry), { recursive: true, force: true });
 }
 
-/** Runs node with `args` in `cwd` (with exactly `env` and PATH when given) and collects its output. */
+/** Runs node with `args` in `cwd` (with exactly `env` when given) and collects its output. */
 function node(cwd: string, args: string[], env?: Record<string, string>) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, args, {
-      cwd,
-      env: env ? { PATH: process.env.PATH ?? '', ...env } : process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+  return runCommand(process.execPath, args, { cwd, env });
 }

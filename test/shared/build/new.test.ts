@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../support/app.ts';
+import { runCommand } from '../../support/commands.ts';
+import { copyProject } from '../../support/project-copy.ts';
 
 // The scaffolds run in a copy of the project, and what they write goes through the same checks as code written
 // by hand: the build, tsc, biome and the generated tests themselves, on this run's PostgreSQL and Redis.
@@ -18,12 +19,7 @@ let copy: string;
 let scaffolds: Result[];
 
 beforeAll(async () => {
-  copy = await mkdtemp(path.join(tmpdir(), 'scaffolds-'));
-  await cp(projectRoot, copy, {
-    recursive: true,
-    filter: (source) => !/[\\/](node_modules|\.git|dist)$/.test(source),
-  });
-  await symlink(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  copy = await copyProject('scaffolds');
   scaffolds = [];
   for (const args of [
     ['handler', 'notes/[id]/archive.post'],
@@ -164,21 +160,6 @@ function exists(file: string) {
 }
 
 /** A command in the copy (or `cwd`), with none of this run's vitest variables; output is stdout and stderr. */
-function run(command: string, args: string[], env: Record<string, string> = {}, cwd = copy) {
-  return new Promise<Result>((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+function run(command: string, args: string[], env: Record<string, string> = {}, cwd = copy): Promise<Result> {
+  return runCommand(command, args, { cwd, env: { NO_COLOR: '1', ...env } });
 }
