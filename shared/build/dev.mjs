@@ -24,7 +24,13 @@ const root = path.resolve(process.argv[2] ?? process.cwd());
 const outdir = path.join(root, 'dist');
 const envFile = path.join(root, '.env');
 // The one place the dev loop reads the environment: the children get it, with .env's values under it.
-const env = { ...(existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}), ...process.env };
+// No load balancer routes to a dev server: a restart on save must not wait out the production drain.
+/** @type {Record<string, string | undefined>} */
+const env = {
+  ...(existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}),
+  ...process.env,
+  SHUTDOWN_DRAIN_MS: '0',
+};
 useColor(!env.NO_COLOR);
 // Beside the bundles, so that the packages it leaves external resolve from the app's node_modules.
 const describeFile = path.join(outdir, '.describe', 'describe.mjs');

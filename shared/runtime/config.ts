@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { AppSettings } from './app.ts';
-import { productionProblems, timeoutProblems } from './config-checks.ts';
+import { poolerProblems, productionProblems, timeoutProblems } from './config-checks.ts';
 import { describeIssue, flag, port, required, wholeNumber } from './env-fields.ts';
 import { withSecretFiles } from './secret-files.ts';
 
@@ -30,6 +30,21 @@ const EnvSchema = v.object({
   POSTGRES_PASSWORD: v.optional(v.string(), ''),
   POSTGRES_DB: required('the PostgreSQL database name'),
   PG_POOL_MAX: wholeNumber(10, 1, 1000),
+  PG_POOLER: v.optional(
+    v.picklist(['none', 'transaction'], 'must be none or transaction (PgBouncer in transaction pool mode)'),
+    'none',
+  ),
+  PG_DIRECT_HOST: v.optional(v.string()),
+  // No default of its own: unset, it is PG_PORT (see shapeConfig).
+  PG_DIRECT_PORT: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, 'must be a whole number'),
+      v.transform(Number),
+      v.minValue(1, 'must be between 1 and 65535'),
+      v.maxValue(65535, 'must be between 1 and 65535'),
+    ),
+  ),
   RD_HOST: required('the Redis host name'),
   RD_PORT: port(6379),
   RD_PASSWORD: v.optional(v.string(), ''),
@@ -53,10 +68,12 @@ const EnvSchema = v.object({
     ),
   ),
   HTTP_METRICS_PORT: port(9465),
+  CHECK_RESPONSES: v.optional(v.picklist(['true', 'false', '1', '0'], 'must be true or false')),
   INPUT_MAX_DEPTH: wholeNumber(32, 1, 1_000),
   INPUT_MAX_ARRAY_ITEMS: wholeNumber(1_000, 1, 10_000_000),
   INPUT_MAX_VALUES: wholeNumber(100_000, 1, 100_000_000),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(10_000, 0, 600_000),
+  SHUTDOWN_DRAIN_MS: wholeNumber(5_000, 0, 600_000),
   ENQUEUE_TIMEOUT_MS: wholeNumber(2_000, 50, 60_000),
   MIGRATE_ON_START: flag(true),
   MIGRATIONS_DIR: v.optional(v.string()),
@@ -115,7 +132,9 @@ export function loadConfig(
   const app = settings ? v.safeParse(settings, set, { abortPipeEarly: true }) : undefined;
   const problems = [
     ...fileProblems,
-    ...(runtime.success ? timeoutProblems(runtime.output) : runtime.issues.map(describeIssue)),
+    ...(runtime.success
+      ? [...timeoutProblems(runtime.output), ...poolerProblems(runtime.output)]
+      : runtime.issues.map(describeIssue)),
     ...(app && !app.success ? app.issues.map(describeIssue) : []),
     ...productionProblems(set),
   ];
@@ -134,6 +153,10 @@ function shapeConfig(env: Env) {
       password: env.POSTGRES_PASSWORD,
       database: env.POSTGRES_DB,
       poolMax: env.PG_POOL_MAX,
+      /** `transaction`: PG_HOST is PgBouncer in transaction mode, so no prepared statements go through it. */
+      pooler: env.PG_POOLER,
+      /** PostgreSQL itself, for what needs a session of its own: LISTEN and the migrations' advisory lock. */
+      direct: { host: env.PG_DIRECT_HOST ?? env.PG_HOST, port: env.PG_DIRECT_PORT ?? env.PG_PORT },
     },
     redis: {
       host: env.RD_HOST,
@@ -157,6 +180,11 @@ function shapeConfig(env: Env) {
       corsOrigins: env.CORS_ORIGINS.split(',')
         .map((origin) => origin.trim())
         .filter(Boolean),
+      /** Every JSON answer checked against its documented schema: on outside production unless set. */
+      checkResponses:
+        env.CHECK_RESPONSES === undefined
+          ? env.APP_ENV !== 'production'
+          : env.CHECK_RESPONSES === 'true' || env.CHECK_RESPONSES === '1',
       inputLimits: {
         maxDepth: env.INPUT_MAX_DEPTH,
         maxArrayItems: env.INPUT_MAX_ARRAY_ITEMS,
@@ -164,6 +192,8 @@ function shapeConfig(env: Env) {
       },
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    /** How long the HTTP process fails readiness yet keeps serving after SIGTERM, for load balancers to notice. */
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     enqueueTimeoutMs: env.ENQUEUE_TIMEOUT_MS,
     migrateOnStart: env.MIGRATE_ON_START,
     migrationsDir: env.MIGRATIONS_DIR,

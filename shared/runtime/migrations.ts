@@ -41,7 +41,8 @@ const RUNTIME_MIGRATIONS: MigrationFile[] = [
 /**
  * Applies the runtime's pending migrations, then the app's `NNNN_name.sql` files in `dir` in file-name order,
  * each in its own transaction, under one Postgres advisory lock so that replicas starting together apply each
- * exactly once. Refuses to run if an applied file has changed since.
+ * exactly once. Refuses to run if an applied file has changed since. `sql` must reach PostgreSQL itself, not
+ * PgBouncer in transaction mode, which would not keep the session the lock belongs to (see createDirectSql).
  */
 export async function migrate(sql: Sql, dir: string, log?: MigrationLog): Promise<{ applied: string[] }> {
   // Read and check the files before touching the database, so a bad folder changes nothing.

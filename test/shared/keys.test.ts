@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -133,6 +133,99 @@ describe('loadKeyring', () => {
     );
   });
 });
+
+describe('loadKeyring, reading its folder again', () => {
+  /** A keyring of one key pair's private key, to sign as a replica that already signs with it would. */
+  const signerOf = async (pair: { kid: string; privateFile: string }) => ({
+    signing: { kid: pair.kid, key: createPrivateKey(await readFile(pair.privateFile)) },
+  });
+
+  it('takes up a public key added to the folder, and signs with its private key once that is added', async () => {
+    const dir = await tempDir();
+    const a = await writeKeyPair(dir);
+    const { log, lines } = captureLog();
+    const keys = await loadKeyring({ dir, production: true, log, reloadMs: 100 });
+    try {
+      const b = await writeKeyPair(path.join(dir, 'next'));
+      const token = (await signAccessToken(await signerOf(b), settings, session())).token;
+      expect(await verifyAccessToken(keys, settings, token)).toEqual({
+        error: expect.stringMatching(/JWKS/),
+      });
+
+      // Published first: on the interval, B verifies and is in the JWKS, while A still signs.
+      await rename(b.publicFile, path.join(dir, path.basename(b.publicFile)));
+      await until(() => keys.jwks.keys.some((key) => key.kid === b.kid));
+      expect(await verifyAccessToken(keys, settings, token)).toHaveProperty('claims');
+      expect(keys.signing?.kid).toBe(a.kid);
+
+      // Then its private key: the newest by name, it signs; A's tokens still verify.
+      await rename(b.privateFile, path.join(dir, path.basename(b.privateFile)));
+      await until(() => keys.signing?.kid === b.kid);
+      const fromA = (await signAccessToken(await signerOf(a), settings, session())).token;
+      expect(await verifyAccessToken(keys, settings, fromA)).toHaveProperty('claims');
+      expect(lines.find((line) => line.msg === 'keys reloaded')).toMatchObject({
+        added: [b.kid],
+        removed: [],
+      });
+    } finally {
+      keys.close();
+    }
+  });
+
+  it('keeps what it has when a file goes bad or a new one is not a key, warning once with its name', async () => {
+    const dir = await tempDir();
+    const a = await writeKeyPair(dir);
+    const { log, lines } = captureLog();
+    const keys = await loadKeyring({ dir, production: true, log });
+    const token = (await signAccessToken(keys, settings, session())).token;
+
+    const half = path.join(dir, '20990101T000000000Z.private.pem');
+    await writeFile(half, '-----BEGIN PRIVATE KEY-----\nhalf a co');
+    await writeFile(a.publicFile, 'not a key any more');
+    await writeFile(a.privateFile, '');
+    await keys.reload();
+    await keys.reload();
+    expect(keys.signing?.kid).toBe(a.kid);
+    expect(keys.jwks.keys.map((key) => key.kid)).toEqual([a.kid]);
+    expect(await verifyAccessToken(keys, settings, token)).toHaveProperty('claims');
+    const warnings = lines.filter((line) => line.level === 40).map((line) => String(line.msg));
+    expect(warnings).toHaveLength(3);
+    for (const file of [half, a.publicFile, a.privateFile]) {
+      expect(
+        warnings.filter((message) => message.includes(`The key file ${file} is not usable`)),
+      ).toHaveLength(1);
+    }
+  });
+
+  it('drops a key whose files are removed, but keeps signing while no private key is left', async () => {
+    const dir = await tempDir();
+    const old = await writeKeyPair(dir);
+    const current = await writeKeyPair(dir);
+    const { log, lines } = captureLog();
+    const keys = await loadKeyring({ dir, production: true, log });
+    await Promise.all([rm(old.privateFile), rm(old.publicFile)]);
+    await keys.reload();
+    expect(keys.jwks.keys.map((key) => key.kid)).toEqual([current.kid]);
+    expect(lines.find((line) => line.msg === 'keys reloaded')).toMatchObject({ removed: [old.kid] });
+
+    await rm(current.privateFile);
+    await keys.reload();
+    expect(keys.signing?.kid).toBe(current.kid);
+    expect(keys.jwks.keys.map((key) => key.kid)).toEqual([current.kid]);
+    expect(lines.find((line) => String(line.msg).startsWith('no private key left'))).toMatchObject({
+      kid: current.kid,
+    });
+  });
+});
+
+/** Resolves once `check` holds, polling; fails the test if it never does. */
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 describe('writeKeyPair', () => {
   it('writes the private key with mode 0600 and names the pair by a sortable UTC stamp', async () => {

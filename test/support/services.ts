@@ -65,6 +65,8 @@ export default async function setup(project: Pick<TestProject, 'provide'>): Prom
       // A shared Redis may serve several runs at once; the prefix keeps their keys apart.
       RD_PREFIX: `test${suffix}`,
       MIGRATE_ON_START: 'false',
+      // No load balancer stands in front of a test's server: a SIGTERM stops it at once (the drain's own test sets it).
+      SHUTDOWN_DRAIN_MS: '0',
       // The real cost takes a third of a second a hash; tests keep the format and lower the cost.
       PASSWORD_SCRYPT_N: '1024',
       // Requests through app.request() have no socket, so every test's client address is the same one; the

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import type { AppModule } from '../app.ts';
 import { type Commands, readCommand, requireArgs } from '../command-line.ts';
 import { composeRuntime } from '../compose.ts';
 import { loadConfig } from '../config.ts';
-import { createSql } from '../db.ts';
+import { createDirectSql } from '../db.ts';
 import { exitWithHealth } from '../health.ts';
 import { createLogger } from '../log.ts';
 import { serveMetrics } from '../metrics-registry.ts';
@@ -46,7 +47,8 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
     const log = createLogger(config.logLevel, { process: 'http' });
 
     if (command === 'migrate' || config.migrateOnStart) {
-      const sql = createSql({ ...config.postgres, poolMax: 1 });
+      // The migrations hold a session lock, which a transaction pooler would not keep: PostgreSQL itself.
+      const sql = createDirectSql(config.postgres, 1);
       try {
         const migrationsDir = config.migrationsDir ?? fileURLToPath(new URL('../sql/', import.meta.url));
         const { applied } = await migrate(sql, migrationsDir, log);
@@ -72,8 +74,9 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
     // Metrics go on a port of their own, never on the API's: route counts and runtime details are not public.
     const metricsServer = await serveMetrics(metrics.registry, config.http.metrics, log);
 
-    onShutdownSignal(log, async () => {
+    onShutdownSignal(log, async (signal) => {
       shuttingDown = true;
+      await drain(signal, config.shutdownDrainMs, log);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const force = setTimeout(() => {
         log.warn(
@@ -88,6 +91,18 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
       await runtime.close();
     });
   });
+}
+
+/**
+ * On SIGTERM, keeps accepting and serving for `drainMs` while /readyz fails and every answer says
+ * `Connection: close`: a load balancer (or a Kubernetes Service) takes a few seconds to stop sending here, and
+ * a refused connection in that time would be a dropped request. SIGINT, an operator's Ctrl-C, stops at once.
+ */
+async function drain(signal: string, drainMs: number, log: Logger): Promise<void> {
+  if (signal !== 'SIGTERM' || drainMs === 0) return;
+  log.info({ drainMs }, 'draining: readiness fails, requests are still served');
+  await new Promise((resolve) => setTimeout(resolve, drainMs));
+  log.info('drain over: refusing new connections, finishing requests in flight');
 }
 
 /** Asks the server on this machine whether it is ready; the reason it is not, or undefined. */

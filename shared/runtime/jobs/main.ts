@@ -74,6 +74,8 @@ export function main(bundle: WorkerBundle, argv = process.argv.slice(2)): void {
     );
     await beat().catch((error) => log.warn({ err: error }, 'heartbeat failed'));
 
+    // No drain, unlike the HTTP process: nothing routes work to a worker (it takes jobs from Redis), so the
+    // sooner it stops taking them, the sooner other workers have them.
     onShutdownSignal(log, async () => {
       clearInterval(heartbeat);
       await worker.close(config.shutdownTimeoutMs);

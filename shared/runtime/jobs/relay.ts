@@ -67,7 +67,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     problem = now;
   };
 
-  // Retried after every pass until it works; said once, not at every try.
+  // Retried after every pass until it works; said once, not at every try. Behind a transaction pooler,
+  // createSql sends this LISTEN to PostgreSQL itself (PG_DIRECT_HOST), where a session stays one.
   let listenFailing = false;
   const listen = async () => {
     try {

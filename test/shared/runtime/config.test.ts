@@ -32,11 +32,15 @@ describe('loadConfig', () => {
       password: '',
       database: 'app',
       poolMax: 10,
+      pooler: 'none',
+      direct: { host: 'db', port: 5432 },
     });
+    expect(config.shutdownDrainMs).toBe(5_000);
     expect(config.redis).toEqual({ host: 'cache', port: 6379, password: undefined, db: 0, prefix: 'app' });
     expect(config.http).toEqual({
       host: '127.0.0.1',
       port: 3030,
+      checkResponses: true,
       bodyLimitBytes: 1024 * 1024,
       trustProxy: 0,
       headersTimeoutMs: 10_000,
@@ -62,6 +66,28 @@ describe('loadConfig', () => {
     expect(config.postgres.poolMax).toBe(3);
     expect(config.redis.db).toBe(2);
     expect(config.migrateOnStart).toBe(false);
+  });
+
+  it('behind PgBouncer in transaction mode, wants PostgreSQL itself for LISTEN and migrations', () => {
+    const pooled = { ...minimal, PG_HOST: 'pgbouncer', PG_PORT: '6432', PG_POOLER: 'transaction' };
+    expect(configError(pooled).problems).toEqual([
+      expect.stringMatching(/^PG_DIRECT_HOST: is required with PG_POOLER=transaction: .*pgbouncer:6432/),
+    ]);
+    expect(loadConfig({ ...pooled, PG_DIRECT_HOST: 'db', PG_DIRECT_PORT: '5432' }).postgres).toMatchObject({
+      host: 'pgbouncer',
+      port: 6432,
+      pooler: 'transaction',
+      direct: { host: 'db', port: 5432 },
+    });
+    // The same host on another port is PostgreSQL itself beside its pooler.
+    expect(loadConfig({ ...pooled, PG_DIRECT_PORT: '5432' }).postgres.direct).toEqual({
+      host: 'pgbouncer',
+      port: 5432,
+    });
+    expect(configError({ ...minimal, PG_POOLER: 'session', PG_DIRECT_PORT: 'x' }).problems).toEqual([
+      expect.stringContaining('PG_POOLER: must be none or transaction'),
+      expect.stringContaining('PG_DIRECT_PORT: must be a whole number'),
+    ]);
   });
 
   it('reports every bad or missing variable in one ConfigError', () => {
@@ -117,6 +143,23 @@ describe('loadConfig', () => {
 
     expect(config.env).toBe('production');
     expect(config.redis.password).toBe('rd-2j8q');
+  });
+
+  it('checks answers against their schemas outside production unless CHECK_RESPONSES says otherwise', () => {
+    const production = {
+      ...minimal,
+      APP_ENV: 'production',
+      POSTGRES_PASSWORD: 'pg-9f3k',
+      RD_PASSWORD: 'rd-2j8q',
+    };
+    expect(loadConfig(minimal).http.checkResponses).toBe(true);
+    expect(loadConfig({ ...minimal, APP_ENV: 'test' }).http.checkResponses).toBe(true);
+    expect(loadConfig(production).http.checkResponses).toBe(false);
+    expect(loadConfig({ ...production, CHECK_RESPONSES: 'true' }).http.checkResponses).toBe(true);
+    expect(loadConfig({ ...minimal, CHECK_RESPONSES: 'false' }).http.checkResponses).toBe(false);
+    expect(configError({ ...minimal, CHECK_RESPONSES: 'sometimes' }).message).toContain(
+      'CHECK_RESPONSES: must be true or false',
+    );
   });
 
   it("validates the app's settings with the runtime's, listing every problem of both in one message", () => {
