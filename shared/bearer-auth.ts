@@ -17,8 +17,17 @@ const AUTHORIZATION = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)
  */
 export const bearer = defineAuth<TokenUser>({
   name: 'bearerAuth',
-  openapi: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-  async authenticate(request, { keys, settings, sql, log }) {
+  // An OAuth2 password flow, so that the docs page's Authorize dialog signs in with an email and a password and
+  // sends the token it gets as a bearer token; any client may still send a token it got from POST /auth/login.
+  openapi: {
+    type: 'oauth2',
+    description:
+      'An access token from POST /auth/login or POST /auth/token, sent as Authorization: Bearer <token>.',
+    flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+  },
+  // `services.log` is read only to refuse: the request's child logger is made when first asked for.
+  async authenticate(request, services) {
+    const { keys, settings, sql } = services;
     const match = AUTHORIZATION.exec(request.header('authorization') ?? '');
     if (!match?.[1]) throw HttpError.unauthorized('Send an access token: Authorization: Bearer <token>.');
     const verified = await verifyAccessToken(
@@ -27,12 +36,12 @@ export const bearer = defineAuth<TokenUser>({
       match[1],
     );
     if ('error' in verified) {
-      log.info({ reason: verified.error }, 'access token refused');
+      services.log.info({ reason: verified.error }, 'access token refused');
       throw HttpError.unauthorized('The access token is invalid or has expired.');
     }
     const { sub, sid, jti } = verified.claims;
     if (!(await sessionIsLive(sql, { userId: sub, sessionId: sid }))) {
-      log.info({ reason: 'session ended', sessionId: sid }, 'access token refused');
+      services.log.info({ reason: 'session ended', sessionId: sid }, 'access token refused');
       throw HttpError.unauthorized('The access token is invalid or has expired.');
     }
     return { id: sub, tokenId: jti, sessionId: sid };

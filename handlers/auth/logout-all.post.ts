@@ -9,7 +9,7 @@ export default defineHandler({
     'then on (the bearer check looks its session up on each request). Sign in again to go on.',
   tags: ['auth'],
   auth: bearer,
-  status: 204,
+  responses: { 204: { description: 'Every session of the account has ended' } },
   async handle({ user, sql, log }) {
     const ended = await sql.begin((tx) => revokeSessionsOf(tx, user.id));
     log.info({ sessions: ended }, 'every session of the account ended');

@@ -10,7 +10,7 @@ export default defineHandler({
     'then on. Answers 204 for an unknown token too, so that the answer reveals nothing.',
   tags: ['auth'],
   body: v.strictObject({ refreshToken: RefreshToken }),
-  status: 204,
+  responses: { 204: { description: 'Signed out, or the token was unknown' } },
   async handle({ body, sql }) {
     await sql.begin((tx) => revokeFamilyOf(tx, body.refreshToken));
   },

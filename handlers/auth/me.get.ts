@@ -5,6 +5,7 @@ import { toUserView, type UserRow, UserView } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'The signed-in account',
+  description: 'The account the access token was issued to; 401 once that account no longer exists.',
   tags: ['auth'],
   auth: bearer,
   responses: { 200: UserView },

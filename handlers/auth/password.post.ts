@@ -4,7 +4,7 @@ import { defineHandler } from '#runtime/http/handler.ts';
 import { bearer } from '#shared/bearer-auth.ts';
 import { enforceLimits } from '#shared/rate-limit.ts';
 import { revokeSessionsOf, startSession } from '#shared/sessions.ts';
-import { Password, TokenPairView } from '#shared/users.ts';
+import { Password, TokenPairAnswer } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'Changes the password and ends every session; answers with a new sign-in',
@@ -19,7 +19,7 @@ export default defineHandler({
     newPassword: Password,
   }),
   responses: {
-    200: TokenPairView,
+    200: TokenPairAnswer,
     403: { description: 'The current password is wrong' },
     422: { description: 'The new password is the current one' },
     429: { description: 'Too many tries; wait Retry-After seconds' },
@@ -51,7 +51,7 @@ export default defineHandler({
       await revokeSessionsOf(tx, user.id);
       return startSession(tx, keys, settings, user.id);
     });
-    setHeader('cache-control', 'no-store');
+    setHeader('Cache-Control', 'no-store');
     return pair;
   },
 });

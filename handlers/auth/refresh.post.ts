@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { HttpError } from '#runtime/errors.ts';
 import { defineHandler } from '#runtime/http/handler.ts';
 import { issueTokenPair, spendRefreshToken } from '#shared/sessions.ts';
-import { RefreshToken, TokenPairView } from '#shared/users.ts';
+import { RefreshToken, TokenPairAnswer } from '#shared/users.ts';
 
 export default defineHandler({
   summary: 'Trades a refresh token for a new token pair',
@@ -13,7 +13,7 @@ export default defineHandler({
   tags: ['auth'],
   body: v.strictObject({ refreshToken: RefreshToken }),
   responses: {
-    200: TokenPairView,
+    200: TokenPairAnswer,
     401: { description: 'The refresh token is unknown, spent, revoked or expired' },
   },
   async handle({ body, sql, keys, settings, log, setHeader }) {
@@ -26,7 +26,7 @@ export default defineHandler({
       log.info({ reason: spent.refused }, 'refresh token refused');
       throw HttpError.unauthorized('The refresh token is invalid, spent or expired. Sign in again.');
     }
-    setHeader('cache-control', 'no-store');
+    setHeader('Cache-Control', 'no-store');
     return spent.pair;
   },
 });

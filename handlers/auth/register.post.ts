@@ -20,7 +20,6 @@ export default defineHandler({
       v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100), v.examples(['Ada Lovelace'])),
     ),
   }),
-  status: 201,
   responses: {
     201: UserView,
     409: { description: 'An account with this email exists' },

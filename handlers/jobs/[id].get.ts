@@ -15,6 +15,8 @@ const JobView = v.pipe(
     createdAt: v.pipe(v.string(), v.isoTimestamp()),
     updatedAt: v.pipe(v.string(), v.isoTimestamp()),
   }),
+  v.title('Job'),
+  v.description('A background job of yours: what it is doing, and what it returned or why it failed.'),
   v.examples([
     {
       id: '0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10',
@@ -36,12 +38,21 @@ export default defineHandler({
   params: v.object({
     id: v.pipe(v.string(), v.uuid(), v.examples(['0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10'])),
   }),
-  responses: { 200: JobView, 404: { description: 'No job of yours has this id' } },
+  responses: {
+    200: {
+      description: 'The job as it stands now',
+      schema: JobView,
+      headers: {
+        'Cache-Control': { description: '`no-store`: the status changes as the job runs.', required: true },
+      },
+    },
+    404: { description: 'No job of yours has this id' },
+  },
   async handle({ params, user, sql, setHeader }) {
     const job = await readJobRecord(sql, params.id, user.id);
     if (!job) throw HttpError.notFound(`You have no job with id ${params.id}.`);
     // Clients poll this: every answer must come from the server, not a cache.
-    setHeader('cache-control', 'no-store');
+    setHeader('Cache-Control', 'no-store');
     return job;
   },
 });

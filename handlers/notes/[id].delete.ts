@@ -10,8 +10,10 @@ export default defineHandler({
   tags: ['notes'],
   auth: bearer,
   params: v.object({ id: NoteId }),
-  status: 204,
-  responses: { 404: { description: 'You have no note with this id' } },
+  responses: {
+    204: { description: 'The note is deleted' },
+    404: { description: 'You have no note with this id' },
+  },
   async handle({ params, user, sql }) {
     const deleted =
       await sql`delete from notes where id = ${params.id} and user_id = ${user.id} returning id`;

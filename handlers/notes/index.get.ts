@@ -33,6 +33,10 @@ export default defineHandler({
         v.description('How many notes a page holds, 1 to 100.'),
         v.examples(['20']),
         v.toNumber(),
+        // Always true after the regex: they tell the document which numbers it takes (1 to 100, whole).
+        v.integer(),
+        v.minValue(1),
+        v.maxValue(100),
       ),
       '20',
     ),
@@ -60,6 +64,7 @@ export default defineHandler({
           ),
         ),
       }),
+      v.title('NotePage'),
       v.description('One page of notes, and the cursor of the next page (null on the last).'),
     ),
   },

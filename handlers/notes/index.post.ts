@@ -31,9 +31,15 @@ export default defineHandler({
     ),
     v.examples([{ title: 'Groceries', body: 'Milk, eggs, and the good bread.', tags: ['home', 'errands'] }]),
   ),
-  status: 201,
   responses: {
-    201: Note,
+    201: {
+      description: 'The note, created now or, for a replayed Idempotency-Key, by the first request',
+      schema: Note,
+      headers: {
+        Location: { description: "The note's URL.", required: true },
+        'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request.' },
+      },
+    },
     409: { description: 'The account holds as many notes as it may (code notes_limit_reached)' },
     413: { description: 'The note is larger than a note may be (code note_too_large)' },
     422: { description: 'The Idempotency-Key was already used with a different request' },
@@ -67,8 +73,8 @@ export default defineHandler({
         return { body: note, location: `/notes/${note.id}` };
       },
     );
-    if (answer.location) setHeader('location', answer.location);
-    if (answer.replayed) setHeader('idempotent-replayed', 'true');
+    if (answer.location) setHeader('Location', answer.location);
+    if (answer.replayed) setHeader('Idempotent-Replayed', 'true');
     return answer.body;
   },
 });

@@ -40,6 +40,12 @@ export default defineHandler({
     200: {
       description: 'The file, sent as an attachment, in the format the export was started with',
       contentType: ['application/x-ndjson', 'text/csv; charset=utf-8'],
+      headers: {
+        'Content-Disposition': {
+          description: 'attachment, with the file name to save it under.',
+          required: true,
+        },
+      },
       schema: v.pipe(
         v.string(),
         v.description(

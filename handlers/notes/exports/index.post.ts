@@ -15,6 +15,8 @@ const ExportAccepted = v.pipe(
     status: v.literal('queued'),
     links: v.object({ self: v.pipe(v.string(), v.description('Poll this for the job’s status.')) }),
   }),
+  v.title('ExportAccepted'),
+  v.description('The export is queued: poll `links.self` for its job.'),
   v.examples([
     {
       id: '0b9f4c1e-7d2a-4e8b-9c61-3f5a2d7e8b10',
@@ -45,9 +47,15 @@ export default defineHandler({
     }),
     v.examples([{ format: 'ndjson' }, { format: 'csv' }]),
   ),
-  status: 202,
   responses: {
-    202: ExportAccepted,
+    202: {
+      description: 'The export is queued; poll its job',
+      schema: ExportAccepted,
+      headers: {
+        Location: { description: "The export job's status URL (also `links.self`).", required: true },
+        'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request.' },
+      },
+    },
     422: {
       description:
         'The Idempotency-Key was used with a different body, or the notes would make a file larger than ' +
@@ -100,8 +108,8 @@ export default defineHandler({
         return { body: { id, status: 'queued' as const, links: { self } }, location: self };
       },
     );
-    if (answer.location) setHeader('location', answer.location);
-    if (answer.replayed) setHeader('idempotent-replayed', 'true');
+    if (answer.location) setHeader('Location', answer.location);
+    if (answer.replayed) setHeader('Idempotent-Replayed', 'true');
     return answer.body;
   },
 });

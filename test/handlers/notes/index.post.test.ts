@@ -107,11 +107,21 @@ describe('POST /notes', () => {
       required: ['title', 'body'],
       examples: [expect.objectContaining({ title: expect.any(String) })],
     });
-    expect(operation.responses['201'].content['application/json'].schema.examples).toHaveLength(1);
+    expect(operation.responses['201'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Note',
+    });
+    expect(document.components.schemas.Note.examples).toHaveLength(1);
+    expect(Object.keys(operation.responses['201'].headers)).toEqual([
+      'X-Request-Id',
+      'Location',
+      'Idempotent-Replayed',
+    ]);
     expect(operation.parameters).toContainEqual(
       expect.objectContaining({ name: 'idempotency-key', in: 'header' }),
     );
-    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '422']));
+    expect(Object.keys(operation.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '413', '415', '422', '500', '503']),
+    );
   });
 
   describe('with an Idempotency-Key', () => {
