@@ -83,6 +83,7 @@ export const Note = v.pipe(
     createdAt: v.pipe(v.string(), v.isoTimestamp()),
     updatedAt: v.pipe(v.string(), v.isoTimestamp()),
   }),
+  v.title('Note'),
   v.description('A note; only the account that wrote it can see it.'),
   v.examples([
     {

@@ -126,6 +126,12 @@ describe('build (the fixture app)', () => {
     expect(result.tasks.map((task) => task.name)).toEqual(
       expect.arrayContaining(['flaky', 'record-item', 'tick']),
     );
+    // The types clients are typed by (openapi-typescript), written from the same document.
+    const types = await readFile(path.join(outdir, 'openapi.d.ts'), 'utf8');
+    expect(types).toMatch(/^export interface paths \{$/m);
+    for (const operation of ['"/items/{id}": {', '"/whoami": {', 'export interface components {']) {
+      expect(types).toContain(operation);
+    }
     for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
       expect((await stat(path.join(outdir, 'docs', asset))).size).toBeGreaterThan(1000);
     }

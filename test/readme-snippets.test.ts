@@ -1,6 +1,7 @@
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../build.mjs';
 import { projectRoot } from './support/app.ts';
 import { runCommand } from './support/commands.ts';
 import { copyProject } from './support/project-copy.ts';
@@ -61,6 +62,8 @@ describe('README snippets', () => {
         await writeFile(file, snippet.code);
       }
     }
+    // The reference copy is built first: its typed client and the README's import the build's dist/openapi.d.ts.
+    await build({ root: reference, outdir: path.join(reference, 'dist'), quiet: true });
     // The reference copy is checked whole (its shared/app.ts gives ctx its services); the own app's copy by its
     // snippets and what they import, so that what fails there is a snippet, not a file the copy kept.
     await writeFile(

@@ -54,7 +54,7 @@ export function describeApp(input: {
       );
     }
     problems.push(...policyProblems(task.file, definition));
-    tasks.push({ name: task.name, definition });
+    tasks.push({ name: task.name, file: task.file, definition });
   }
 
   let openapi: Record<string, unknown> = {};
@@ -67,11 +67,14 @@ export function describeApp(input: {
         version: api.version ?? input.package.version ?? '0.0.0',
         description: api.description ?? input.package.description,
         servers: api.servers,
+        tags: api.tags,
+        contact: api.contact,
+        license: api.license,
         routes,
         tasks,
       });
     } catch (error) {
-      problems.push((error as Error).message);
+      problems.push(...(error as Error).message.split('\n'));
     }
   }
 

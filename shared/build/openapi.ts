@@ -5,26 +5,40 @@ import { HTTP_METHODS } from '../runtime/http/methods.mjs';
 import type { NamedTask } from '../runtime/jobs/queue.ts';
 import { compare } from './discovery.mjs';
 import { type Convert, type Json, jsonSchemaConverter, sameJson } from './json-schema.ts';
-import { describeResponses, problemSchemas } from './openapi-responses.ts';
+import { describeParameters } from './openapi-parameters.ts';
+import { describeResponses, mediaTypeOf, problemSchemas, runtimeHeaders } from './openapi-responses.ts';
+import { documentedTags, namedProblemSchemas, schemaUses } from './openapi-shared.ts';
+import { unnamedSharedObjects } from './schema-names.ts';
 
 type TemplatedRoute = Route & { template: string; pathNames: string[] };
 
 /** What the build knows about the app: its API's info, every route with its file, and every task. */
 export type OpenApiInput = Required<Pick<ApiInfo, 'title' | 'version'>> &
-  Pick<ApiInfo, 'description' | 'servers'> & {
+  Pick<ApiInfo, 'description' | 'servers' | 'tags' | 'contact' | 'license'> & {
     routes: Route[];
-    tasks: NamedTask[];
+    /** `file` names the task's file in errors. */
+    tasks: (NamedTask & { file?: string })[];
   };
+
+/**
+ * What every operation of this runtime shares, said once for the reader of the document: the answers that belong
+ * to no operation (405, OPTIONS) cannot be listed under one.
+ */
+const RUNTIME_CONVENTIONS =
+  'Every error is `application/problem+json` (RFC 9457) with a `code` and the `requestId`; every answer carries ' +
+  "`X-Request-Id` (the caller's own, when well formed). A known path asked with a method it does not serve " +
+  'answers 405 with `Allow`; `OPTIONS` answers 204 with `Allow`. 429 and 503 carry `Retry-After`.';
 
 // The order of a path item's operations in the output.
 const METHODS: readonly string[] = HTTP_METHODS;
 
 /**
  * Builds the OpenAPI 3.1 document of the app, with the task contract under `x-tasks`. The output depends
- * on the input's content only, not its order. Throws, naming the file, for a route OpenAPI cannot describe.
+ * on the input's content only, not its order. Throws, naming the file, for a route OpenAPI cannot describe
+ * and for an object schema several operations share without a name (see schema-names.ts).
  */
 export function openApiDocument(input: OpenApiInput): Json {
-  const { components, convert } = jsonSchemaConverter(problemSchemas());
+  const { components, at } = jsonSchemaConverter(namedProblemSchemas(problemSchemas()));
   const securitySchemes: Record<string, Json> = {};
   const paths: Record<string, Record<string, Json>> = {};
   const owners = new Map<string, string>();
@@ -59,7 +73,7 @@ export function openApiDocument(input: OpenApiInput): Json {
     const operation = describeOperation(
       route,
       uniqueId(operationId(method, template), operationIds),
-      convert,
+      at(file),
     );
     for (const tag of (operation.tags as string[] | undefined) ?? []) tags.add(tag);
     if (definition.auth) {
@@ -73,12 +87,12 @@ export function openApiDocument(input: OpenApiInput): Json {
   }
 
   const tasks = [...input.tasks].sort((a, b) => compare(a.name, b.name));
-  const xTasks = tasks.map(({ name, definition: task }, index) => {
+  const xTasks = tasks.map(({ name, file, definition: task }, index) => {
     if (tasks[index + 1]?.name === name) throw new Error(`Two tasks are named ${name}`);
     return withoutUndefined({
       name,
       description: task.description,
-      payload: convert(task.payload, 'input', `Task${pascal(name)}Payload`),
+      payload: at(file ?? `the task ${name}`)(task.payload, 'input', `Task${pascal(name)}Payload`),
       retries: task.retries,
       backoff: { strategy: task.backoff.strategy, delayMs: task.backoff.delayMs },
       timeoutMs: task.timeoutMs,
@@ -87,14 +101,25 @@ export function openApiDocument(input: OpenApiInput): Json {
     });
   });
 
+  const unnamed = unnamedSharedObjects(schemaUses(input.routes, input.tasks));
+  if (unnamed.length > 0) throw new Error(unnamed.join('\n'));
+
   return withoutUndefined({
     openapi: '3.1.0',
-    info: withoutUndefined({ title: input.title, version: input.version, description: input.description }),
-    servers: input.servers,
-    tags: tags.size > 0 ? [...tags].sort(compare).map((name) => ({ name })) : undefined,
+    info: withoutUndefined({
+      title: input.title,
+      version: input.version,
+      description: [input.description, RUNTIME_CONVENTIONS].filter(Boolean).join('\n\n'),
+      contact: input.contact,
+      license: input.license,
+    }),
+    // Relative to where the document is served, unless the app names its servers.
+    servers: input.servers ?? [{ url: '/' }],
+    tags: tags.size > 0 ? documentedTags([...tags].sort(compare), input.tags ?? {}, paths) : undefined,
     paths,
     components: withoutUndefined({
       schemas: sortKeys(components),
+      headers: runtimeHeaders(),
       securitySchemes: Object.keys(securitySchemes).length > 0 ? sortKeys(securitySchemes) : undefined,
     }),
     'x-tasks': xTasks,
@@ -108,14 +133,7 @@ function describeOperation(route: TemplatedRoute, id: string, convert: Convert):
     schema && convert(schema, 'input', `${context}${part}`);
   const firstStatic = route.template.split('/').find((segment) => segment !== '' && !segment.startsWith('{'));
   const tags = d.tags ?? (firstStatic ? [firstStatic] : []);
-  const parameters = [
-    ...pathParameters(route, input(d.params, 'Params')),
-    ...objectParameters('query', input(d.query, 'Query'), file),
-    // OpenAPI ignores header parameters of these names: content types and security describe them.
-    ...objectParameters('header', input(d.headers, 'Headers'), file).filter(
-      (p) => !['accept', 'content-type', 'authorization'].includes(String(p.name).toLowerCase()),
-    ),
-  ];
+  const parameters = describeParameters(route, convert, context);
   const body = input(d.body, 'Body');
   return withoutUndefined({
     operationId: id,
@@ -123,33 +141,15 @@ function describeOperation(route: TemplatedRoute, id: string, convert: Convert):
     description: d.description,
     tags: tags.length > 0 ? [...tags] : undefined,
     parameters: parameters.length > 0 ? parameters : undefined,
-    requestBody: body && { required: true, content: { 'application/json': { schema: body } } },
-    responses: describeResponses(d, context, convert),
-    security: d.auth ? [{ [d.auth.name]: [] }] : undefined,
+    requestBody: body && { required: true, content: { [mediaTypeOf(d)]: { schema: body } } },
+    responses: describeResponses(
+      d,
+      { file, context, hasPathParameters: route.pathNames.length > 0 },
+      convert,
+    ),
+    // A public operation says so: with no `security` at all, a reader cannot tell it from an omission.
+    security: d.auth ? [{ [d.auth.name]: [] }] : [],
   });
-}
-
-function pathParameters(route: TemplatedRoute, json: Json | undefined): Json[] {
-  const properties = (json?.properties ?? {}) as Record<string, Json>;
-  const extra = Object.keys(properties).filter((name) => !route.pathNames.includes(name));
-  if (extra.length > 0) throw new Error(`${route.file}: params ${extra.join(', ')} are not in ${route.path}`);
-  // OpenAPI requires every path parameter; one the schema leaves out is still a string.
-  return route.pathNames.map((name) => parameter(name, 'path', true, properties[name] ?? { type: 'string' }));
-}
-
-function objectParameters(where: 'query' | 'header', json: Json | undefined, file: string): Json[] {
-  if (!json) return [];
-  const properties = json.properties as Record<string, Json> | undefined;
-  if (!properties) throw new Error(`${file}: the ${where} schema must be a valibot object`);
-  const required = new Set((json.required as string[] | undefined) ?? []);
-  return Object.entries(properties).map(([name, schema]) =>
-    parameter(name, where, required.has(name), schema),
-  );
-}
-
-function parameter(name: string, where: string, required: boolean, schema: Json): Json {
-  const description = typeof schema.description === 'string' ? schema.description : undefined;
-  return withoutUndefined({ name, in: where, description, required, schema });
 }
 
 function openApiPath(path: string, file: string): { template: string; pathNames: string[] } {

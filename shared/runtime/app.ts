@@ -36,12 +36,19 @@ export type ServiceContext<Settings> = {
   appEnv: 'development' | 'test' | 'production';
 };
 
-/** The OpenAPI document's `info` and `servers`; unset fields come from the app's package.json. */
+/**
+ * The OpenAPI document's `info` (contact and license too), `servers` and tag descriptions; the title and version come from the app's
+ * package.json when unset, the servers are `[{ url: '/' }]` (relative to where the document is served).
+ */
 export type ApiInfo = {
   title?: string;
   version?: string;
   description?: string;
   servers?: { url: string; description?: string }[];
+  contact?: { name?: string; url?: string; email?: string };
+  license?: { name: string; identifier?: string; url?: string };
+  /** What each tag groups, by tag name (a handler's `tags`, or the first segment of its path). */
+  tags?: Record<string, string>;
 };
 
 /**

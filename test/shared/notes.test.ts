@@ -101,8 +101,10 @@ describe('toNote', () => {
 
 describe('OpenAPI', () => {
   it('documents a note and its inputs with descriptions and examples', () => {
-    const { convert } = jsonSchemaConverter();
-    const note = convert(Note, 'output', 'Note');
+    const { components, convert } = jsonSchemaConverter();
+    // Note is named (v.title), so a use of it refers to its component, which carries the description.
+    expect(convert(Note, 'output', 'Note')).toEqual({ $ref: '#/components/schemas/Note' });
+    const note = components.Note as Record<string, unknown>;
     expect(note.description).toEqual(expect.any(String));
     expect(v.is(Note, (note.examples as unknown[])[0])).toBe(true);
     const tags = convert(NoteTags, 'input', 'Tags');

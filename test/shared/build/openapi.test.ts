@@ -17,7 +17,8 @@ const bearer = defineAuth({
   },
 });
 
-const Note = v.object({ id: v.string(), title: v.string(), body: v.string() });
+// Named, since two operations share it (an unnamed shared object is refused: see openapi-components.test.ts).
+const Note = v.pipe(v.object({ id: v.string(), title: v.string(), body: v.string() }), v.title('Note'));
 
 const listNotes = defineHandler({
   summary: 'Lists notes',
@@ -35,9 +36,8 @@ const createNote = defineHandler({
   auth: bearer,
   headers: v.object({ 'idempotency-key': v.optional(v.string()), authorization: v.string() }),
   body: v.object({ title: v.pipe(v.string(), v.minLength(1)), body: v.optional(v.string(), '') }),
-  status: 201,
   responses: { 201: Note, 409: { description: 'A note with this title exists' } },
-  handle: () => ({}),
+  handle: () => ({ id: 'n1', title: 'Groceries', body: '' }),
 });
 const readNote = defineHandler({
   summary: 'Reads one note',
@@ -49,7 +49,7 @@ const deleteNote = defineHandler({
   summary: 'Deletes a note',
   auth: bearer,
   params: v.object({ id: v.string() }),
-  status: 204,
+  responses: { 204: { description: 'No Content' } },
   handle: () => undefined,
 });
 const readFile = defineHandler({
@@ -67,7 +67,7 @@ const TreeSchema: v.GenericSchema<Tree> = v.object({
 const saveTree = defineHandler({
   summary: 'Stores a tree',
   body: TreeSchema,
-  status: 202,
+  responses: { 202: { description: 'Accepted' } },
   handle: () => ({}),
 });
 
@@ -114,7 +114,10 @@ const param = (operation: Json, name: string): Json =>
 describe('openApiDocument', () => {
   it('produces an OpenAPI 3.1.0 document with the given info', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.info).toEqual({ title: 'Notes API', version: '1.2.3' });
+    expect(doc.info).toEqual({ title: 'Notes API', version: '1.2.3', description: expect.any(String) });
+    // What belongs to no operation is said once, for every one: 405 with Allow, and OPTIONS.
+    expect(doc.info.description).toMatch(/answers 405 with `Allow`; `OPTIONS` answers 204 with `Allow`/);
+    expect(doc.servers).toEqual([{ url: '/' }]);
   });
 
   it('templates Hono paths, sorted, with methods in OpenAPI order', () => {
@@ -165,12 +168,12 @@ describe('openApiDocument', () => {
       { name: 'rest', in: 'path', required: true, schema: { type: 'string' } },
     ]);
     const list = op('/notes', 'get');
-    // The input side of a transform: clients send a string.
+    // Text turned into a number is documented as the number, its default parsed too.
     expect(param(list, 'limit')).toEqual({
       name: 'limit',
       in: 'query',
       required: false,
-      schema: { type: 'string', default: '20' },
+      schema: { type: 'number', minimum: 1, default: 20 },
     });
     // A default computed by a function is dropped (see json-schema.test.ts).
     expect(param(list, 'since').schema).toEqual({ type: 'string' });
@@ -197,27 +200,39 @@ describe('openApiDocument', () => {
   it('answers with the declared success status: 201 with its schema, 204 with no content', () => {
     const created = op('/notes', 'post').responses;
     expect(created['200']).toBeUndefined();
-    expect(created['201'].content['application/json'].schema.required).toEqual(['id', 'title', 'body']);
-    expect(op('/notes/{id}', 'delete').responses['204']).toEqual({ description: 'No Content' });
+    expect(created['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Note' });
+    expect(doc.components.schemas.Note.required).toEqual(['id', 'title', 'body']);
+    expect(op('/notes/{id}', 'delete').responses['204']).toEqual({
+      description: 'No Content',
+      headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+    });
     expect(op('/notes', 'get').responses['200'].content['application/json'].schema.type).toBe('array');
     expect(op('/files/{rest}', 'get').responses['200']).toEqual({
       description: 'The file',
       content: { 'application/octet-stream': {} },
+      headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
     });
   });
 
-  it('adds problem responses: 400 for input, 401 for auth, 500 always, and declared errors', () => {
-    const problem = (description: string) => ({
+  it('adds problem responses: 400 for input, 401 for auth, 404 for a path parameter, 413 and 415 for a body, 500 and 503 always, and declared errors', () => {
+    const requestId = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+    const problem = (description: string, headers: Json = requestId) => ({
       description,
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      headers,
     });
     const created = op('/notes', 'post').responses;
-    expect(Object.keys(created)).toEqual(['201', '400', '401', '409', '500']);
+    expect(Object.keys(created)).toEqual(['201', '400', '401', '409', '413', '415', '500', '503']);
     expect(created['400']).toEqual(problem('Bad Request'));
     expect(created['401']).toEqual(problem('Unauthorized'));
     expect(created['409']).toEqual(problem('A note with this title exists'));
-    expect(Object.keys(op('/', 'get').responses)).toEqual(['200', '500']);
-    expect(Object.keys(op('/notes/{id}', 'get').responses)).toEqual(['200', '400', '500']);
+    expect(created['503'].headers).toEqual({
+      ...requestId,
+      'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+    });
+    expect(Object.keys(op('/', 'get').responses)).toEqual(['200', '500', '503']);
+    expect(Object.keys(op('/notes/{id}', 'get').responses)).toEqual(['200', '400', '404', '500', '503']);
+    expect(Object.keys(doc.components.headers)).toEqual(['RequestId', 'RetryAfter']);
     const schema = doc.components.schemas.Problem;
     expect(Object.keys(schema.properties)).toEqual(
       expect.arrayContaining([
@@ -236,7 +251,8 @@ describe('openApiDocument', () => {
 
   it('requires the auth scheme where a handler names one, and publishes it', () => {
     expect(op('/notes', 'post').security).toEqual([{ bearerAuth: [] }]);
-    expect(op('/notes', 'get').security).toBeUndefined();
+    // A public operation says so explicitly.
+    expect(op('/notes', 'get').security).toEqual([]);
     expect(doc.components.securitySchemes).toEqual({
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
     });
