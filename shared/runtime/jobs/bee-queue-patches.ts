@@ -1,19 +1,33 @@
+import { createHash } from 'node:crypto';
 import BeeQueue from 'bee-queue';
+// @ts-expect-error bee-queue publishes no types for its Job class
+import JobClass from 'bee-queue/lib/job.js';
 // The module bee-queue itself requires as './lua' (in a bundle, the build's inlined copy of it): one instance,
 // so the scripts reloaded here are the very ones bee-queue calls by SHA.
 // @ts-expect-error bee-queue publishes no types for its script loader
 import luaLoader from 'bee-queue/lib/lua/index.js';
+import { COUNTED_STALL_CHECK, COUNTED_STALL_CHECK_NAME, countStallsOnRead } from './starts.ts';
 
 type Callback = (error: Error | null, reply?: unknown) => void;
 /** node_redis 3's client, or a batch or MULTI built from it. */
 type Commandable = { evalsha(...args: [...unknown[], Callback]): unknown };
 type Job = BeeQueue.Job<unknown>;
-const lua = luaLoader as { buildCache(client: Commandable): Promise<unknown> };
+const lua = luaLoader as {
+  scripts: Record<string, string>;
+  shas: Record<string, string>;
+  buildCache(client: Commandable): Promise<unknown>;
+};
 type QueueInternals = {
   client: Commandable | null;
   _evalScriptOn(commandable: Commandable, args: unknown[]): Promise<unknown>;
+  _evalScript(name: string, ...args: unknown[]): Promise<unknown>;
+  _doStalledJobCheck(): Promise<number>;
   saveAll(jobs: Iterable<Job>): Promise<Map<Job, Error>>;
+  toKey(key: string): string;
+  settings: { stallInterval: number };
+  emit(event: string, ...args: unknown[]): boolean;
 };
+const JobStatics = JobClass as { fromData(queue: unknown, jobId: string, data: string): Job };
 
 const PATCHED = Symbol.for('handler-kit.bee-queue.noscript-recovery');
 const proto = BeeQueue.prototype as unknown as QueueInternals & { [PATCHED]?: true };
@@ -48,6 +62,32 @@ if (!proto[PATCHED]) {
     for (const job of lost) errors.delete(job);
     for (const [job, error] of await saveAll.call(this, lost)) errors.set(job, error);
     return errors;
+  };
+
+  // Stall recovery also counts each job it brings back, for the poison cap (see starts.ts). The script is
+  // loaded with bee-queue's own, on every connection and after every NOSCRIPT reload, since both loaders
+  // load every script they hold.
+  lua.scripts[COUNTED_STALL_CHECK_NAME] = COUNTED_STALL_CHECK;
+  lua.shas[COUNTED_STALL_CHECK_NAME] = createHash('sha1').update(COUNTED_STALL_CHECK).digest('hex');
+  proto._doStalledJobCheck = async function () {
+    const stalled = (await this._evalScript(
+      COUNTED_STALL_CHECK_NAME,
+      5,
+      this.toKey('stallBlock'),
+      this.toKey('stalling'),
+      this.toKey('waiting'),
+      this.toKey('active'),
+      this.toKey('jobs'),
+      this.settings.stallInterval,
+    )) as string[];
+    for (const jobId of stalled) this.emit('stalled', jobId);
+    return stalled.length;
+  };
+  const fromData = JobStatics.fromData;
+  JobStatics.fromData = function (queue, jobId, data) {
+    const job = fromData.call(this, queue, jobId, data);
+    countStallsOnRead(job, data);
+    return job;
   };
 }
 

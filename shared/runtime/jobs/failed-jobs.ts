@@ -1,11 +1,10 @@
 import type BeeQueue from 'bee-queue';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { createSql, type Queryable } from '../db.ts';
 import { createRedis, pingRedis } from '../redis.ts';
 import { createQueues, type JobEnvelope, type NamedTask, type Queues } from './queue.ts';
-import { clearJobStarts } from './starts.ts';
+import { forgetStalls } from './starts.ts';
 import { jobPolicy } from './task.ts';
 
 /** A job that failed for good, as `worker.mjs failed` prints it. */
@@ -78,7 +77,7 @@ export async function listFailedJobs(
  * (see starts.ts), and sets a tracked job's record back to queued.
  */
 export async function retryFailedJob(
-  stores: { queues: Queues; redis: Redis; sql: Queryable },
+  stores: { queues: Queues; sql: Queryable },
   tasks: NamedTask[],
   task: string,
   id: string,
@@ -102,8 +101,8 @@ export async function retryFailedJob(
   job.status = 'created';
   job.progress = 0;
   const tracked = job.data?.tracked === true;
-  // Before the job is back on its queue, so a worker that takes it at once starts from a clean slate.
-  await clearJobStarts(stores.redis, task, id);
+  // Written back with the job, so a worker that takes it at once starts from a clean slate.
+  forgetStalls(job);
   if (tracked) {
     await stores.sql`
       update jobs set status = 'queued', progress = 0, error = null, updated_at = now() where id = ${id}`;

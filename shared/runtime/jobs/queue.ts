@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import { beeQueueRedisSettings } from '../redis.ts';
 import { addToOutbox } from './outbox.ts';
+import { saveWithin } from './save-within.ts';
 import {
   type Enqueue,
   type JobPolicy,
@@ -81,79 +82,56 @@ export type Queues = ReturnType<typeof createQueues>;
 /**
  * Builds `enqueue`. A task reference carries its own name; a full definition is named by `tasks`.
  * Saving is bounded by `timeoutMs` so a request never waits on an unreachable Redis: it gets a 503.
+ * A plain function that returns the save's own promise chain (errors thrown before it become rejections, as
+ * from an async function): each promise an async wrapper adds is paid on every enqueue.
  */
 export function createEnqueue(queues: Queues, options: { timeoutMs: number; tasks?: NamedTask[] }): Enqueue {
   const names = new Map<unknown, string>(options.tasks?.map((task) => [task.definition, task.name]));
-  return async (task, payload, enqueueOptions = {}) => {
-    const name = nameOf(task, names);
-    const { tx, ...jobOptions } = enqueueOptions;
-    // Through the outbox, without Redis: the job commits or rolls back with `tx`, and a relay enqueues it.
-    if (tx) {
-      const policy = jobPolicy(task);
-      return addToOutbox(tx, {
-        prefix: queues.prefix,
-        task: name,
-        payload,
-        options: { ...jobOptions, policy },
-      });
-    }
-    const envelope: JobEnvelope = {
-      payload,
-      enqueuedAt: new Date().toISOString(),
-      requestId: enqueueOptions.requestId,
-      ...(enqueueOptions.tracked ? { tracked: true } : {}),
-    };
-    const job = withPolicy(queues.producer(name).createJob(envelope), jobPolicy(task));
-    if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);
-    if (enqueueOptions.delayMs) job.delayUntil(Date.now() + enqueueOptions.delayMs);
+  return (task, payload, enqueueOptions = {}) => {
     try {
-      const saved = await saveWithin(job, options.timeoutMs, `Redis did not take the ${name} job`);
-      return { id: String(saved.id ?? enqueueOptions.jobId) };
-    } catch (error) {
-      throw HttpError.unavailable(
-        `The job queue is unavailable (${(error as Error).message}). Try again shortly.`,
-        2,
+      const name = nameOf(task, names);
+      // Through the outbox, without Redis: the job commits or rolls back with `tx`, and a relay enqueues it.
+      if (enqueueOptions.tx) {
+        const { tx, ...jobOptions } = enqueueOptions;
+        const policy = jobPolicy(task);
+        return addToOutbox(tx, {
+          prefix: queues.prefix,
+          task: name,
+          payload,
+          options: { ...jobOptions, policy },
+        });
+      }
+      const envelope: JobEnvelope = { payload, enqueuedAt: isoNow(), requestId: enqueueOptions.requestId };
+      if (enqueueOptions.tracked) envelope.tracked = true;
+      const job = withPolicy(queues.producer(name).createJob(envelope), jobPolicy(task));
+      if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);
+      if (enqueueOptions.delayMs) job.delayUntil(Date.now() + enqueueOptions.delayMs);
+      return saveWithin(job, options.timeoutMs, name).then(
+        (saved) => ({ id: String(saved.id ?? enqueueOptions.jobId) }),
+        (error: unknown) => {
+          throw HttpError.unavailable(
+            `The job queue is unavailable (${(error as Error).message}). Try again shortly.`,
+            2,
+          );
+        },
       );
+    } catch (error) {
+      return Promise.reject(error);
     }
   };
 }
 
-/**
- * Saves once the queue has connected, and never starts after the deadline: a save that began after the caller
- * was told 503 could still add the job. A save that began in time but lands after the deadline (the caller was
- * told 503 meanwhile) is taken back, so that a refused job does not run.
- */
-function saveWithin(job: BeeQueue.Job<JobEnvelope>, ms: number, message: string) {
-  const until = Date.now() + ms;
-  const saving = job.queue.ready().then(() => {
-    if (Date.now() >= until) throw new Error(`${message} within ${ms} ms`);
-    return job.save();
-  });
-  // Decided once: whichever of the save and the deadline comes first is the caller's answer.
-  let answer: 'saved' | 'refused' | undefined;
-  return new Promise<BeeQueue.Job<JobEnvelope>>((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      answer ??= 'refused';
-      reject(new Error(`${message} within ${ms} ms`));
-    }, ms);
-    saving.then(
-      (saved) => {
-        if (answer === 'refused') {
-          saved.remove().catch(() => {});
-          return;
-        }
-        answer = 'saved';
-        clearTimeout(deadline);
-        resolve(saved);
-      },
-      (error: unknown) => {
-        if (answer) return;
-        answer = 'refused';
-        clearTimeout(deadline);
-        reject(error);
-      },
-    );
-  });
+// Enqueues in the same millisecond share one timestamp string.
+let lastMs = 0;
+let lastIso = '';
+
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 function withPolicy(job: BeeQueue.Job<JobEnvelope>, policy: JobPolicy) {

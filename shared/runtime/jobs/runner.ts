@@ -7,7 +7,7 @@ import { type OverrunPolicy, runWithDeadline } from './deadline.ts';
 import { InvalidPayloadError, JobTimeoutError, PoisonJobError, publicError } from './job-errors.ts';
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import { updateJobRecord } from './records.ts';
-import { clearJobStarts, countJobStart, uncountJobStart } from './starts.ts';
+import { jobStarts } from './starts.ts';
 import type { TaskContext } from './task.ts';
 
 /** How a job's run ended; `invalid` and `poisoned` jobs are failed without running. */
@@ -76,19 +76,13 @@ export async function runJob(
     throw error;
   }
   const jobId = String(job.id);
-  // Without its count a job still runs: the cap is a safety net, not a reason to fail good work.
-  const counting = <T>(work: Promise<T>, fallback: T) =>
-    work.catch((error) => {
-      log.warn({ err: error }, 'could not update the count of starts');
-      return fallback;
-    });
-  const forgetStarts = () => counting(clearJobStarts(services.redis, name, jobId), undefined);
-  const starts = await counting(countJobStart(services.redis, name, jobId), 0);
+  // Counted by attempt and by stall recovery (see starts.ts): reading it costs no round trip.
+  const starts = jobStarts(job, attempt);
   if (starts > definition.retries + 1) {
     failForGood(job);
     const error = new PoisonJobError(name, jobId, Math.max(starts - attempt, 1));
     log.error({ starts }, error.message);
-    await Promise.all([track({ status: 'failed', error: error.message }), forgetStarts()]);
+    await track({ status: 'failed', error: error.message });
     observe({ task: name, outcome: 'poisoned', attempt });
     throw error;
   }
@@ -98,19 +92,19 @@ export async function runJob(
   try {
     const result = await runWithDeadline(
       (signal) =>
-        definition.run({
-          ...services,
-          log,
-          payload: parsed.output,
-          jobId,
-          task: name,
-          attempt,
-          signal,
-          progress: async (percent) => {
-            const clamped = Math.max(0, Math.min(100, Math.round(percent)));
-            await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
-          },
-        } satisfies TaskContext<unknown>),
+        definition.run(
+          taskContext(services, signal, {
+            log,
+            payload: parsed.output,
+            jobId,
+            task: name,
+            attempt,
+            progress: async (percent) => {
+              const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+              await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
+            },
+          }),
+        ),
       {
         timeoutMs: definition.timeoutMs,
         timeoutError: () => new JobTimeoutError(name, definition.timeoutMs),
@@ -127,10 +121,7 @@ export async function runJob(
     const durationMs = elapsedMs(started);
     log.info({ durationMs, outcome: 'succeeded' }, 'job');
     observe({ task: name, outcome: 'succeeded', attempt, seconds: durationMs / 1000 });
-    await Promise.all([
-      track({ status: 'succeeded', progress: 100, result: result ?? null }),
-      forgetStarts(),
-    ]);
+    await track({ status: 'succeeded', progress: 100, result: result ?? null });
     return result;
   } catch (error) {
     // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
@@ -145,15 +136,25 @@ export async function runJob(
     const durationMs = elapsedMs(started);
     log.warn({ durationMs, outcome, storeDown, err: error }, 'job');
     observe({ task: name, outcome, attempt, seconds: durationMs / 1000 });
-    if (interrupted || storeDown) {
-      await counting(uncountJobStart(services.redis, name, jobId), undefined);
-    } else if (outcome === 'failed') {
-      failForGood(job);
-      await forgetStarts();
-    }
+    if (outcome === 'failed') failForGood(job);
     await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: publicError(error, jobId) });
     throw error;
   }
+}
+
+/**
+ * `run`'s context: the services, then the job's own fields, and a `signal` made when the task first reads it
+ * (see runWithDeadline): most runs never do. Built with Object.assign: in V8 an object spread followed by more
+ * properties (`{ ...services, log, ... }`) takes a slow path that cost several microseconds a job.
+ */
+function taskContext(
+  services: Services,
+  signal: () => AbortSignal,
+  own: Omit<TaskContext<unknown>, keyof Services | 'signal'> & { log: Services['log'] },
+): TaskContext<unknown> {
+  const ctx = Object.assign({}, services, own) as TaskContext<unknown>;
+  Object.defineProperty(ctx, 'signal', { get: signal, enumerable: true, configurable: true });
+  return ctx;
 }
 
 /** At least a second between tries while the store is down, whatever the task's own backoff says. */
