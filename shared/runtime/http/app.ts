@@ -12,6 +12,7 @@ import { corsFor } from './cors.ts';
 import { docsRoutes } from './docs.ts';
 import type { AnyHandler } from './handler.ts';
 import { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+import { headerOf, requestScopes, setAnswerHeader } from './request-scope.ts';
 import { type RequestVariables, routeHandler } from './route-handler.ts';
 
 /** A discovered handler: where it is served and the definition its file exports. */
@@ -39,31 +40,30 @@ const MAX_ECHOED_PATH = 512;
 export function createApp(options: AppOptions) {
   const { isShuttingDown = () => false } = options;
   const { services, config } = options.runtime;
-  const { bodyLimitBytes, trustProxy, inputLimits } = config.http;
+  const { bodyLimitBytes, trustProxy, inputLimits, checkResponses } = config.http;
   const metrics = options.metrics ?? createHttpMetrics();
   const app = new Hono<{ Variables: RequestVariables }>();
 
+  const scopeOf = requestScopes(services, trustProxy);
   app.use(async (c, next) => {
     const started = performance.now();
     const incoming = headerOf(c, 'x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const log = services.log.child({ reqId: requestId });
     c.set('requestId', requestId);
-    c.set('services', {
-      ...services,
-      log,
-      enqueue: (task, payload, options) => services.enqueue(task, payload, { requestId, ...options }),
-    });
-    // Set before the handler answers, so the answer is built with it rather than rebuilt to add it. nosniff:
+    c.set('services', scopeOf(requestId, c));
+    // Set before the handler answers, so the answer is written with it rather than rebuilt to add it. nosniff:
     // a browser must never read a JSON or problem answer as HTML or script.
-    c.header('x-request-id', requestId);
-    c.header('x-content-type-options', 'nosniff');
+    setAnswerHeader(c, 'x-request-id', requestId);
+    setAnswerHeader(c, 'x-content-type-options', 'nosniff');
     await next();
-    if (isShuttingDown()) c.header('connection', 'close');
+    if (isShuttingDown()) setAnswerHeader(c, 'connection', 'close');
     const durationMs = elapsedMs(started);
     metrics.observe(c, durationMs / 1000);
-    log.info(
+    // The process logger with the request id as the line's first field: the same line a child logger writes,
+    // without building one for every request (a handler's own lines get one, made when it first logs).
+    services.log.info(
       {
+        reqId: requestId,
         method: c.req.method,
         path: c.req.path,
         route: c.req.routePath,
@@ -83,8 +83,18 @@ export function createApp(options: AppOptions) {
       throw new HttpError(413, 'body_too_large', `The body is larger than ${bodyLimitBytes} bytes.`);
     },
   });
-  // The limit reads the raw request, which makes the Node adapter build a full Request: only bodies pay for it.
-  app.use((c, next) => (BODYLESS.has(c.req.method) ? next() : limitBody(c, next)));
+  // Hono's limit reads the raw request, which makes the Node adapter build a full Request (and read the body
+  // through a stream): a body whose Content-Length Node has already checked is judged by that header alone, as
+  // Hono's limit would judge it, and only a chunked body pays for the full Request.
+  app.use((c, next) => {
+    if (BODYLESS.has(c.req.method)) return next();
+    const node = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } })
+      ?.incoming;
+    if (!node || node.headers['transfer-encoding'] !== undefined) return limitBody(c, next);
+    const length = node.headers['content-length'];
+    if (typeof length === 'string' && Number.parseInt(length, 10) > bodyLimitBytes) return limitBody(c, next);
+    return next();
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -106,7 +116,11 @@ export function createApp(options: AppOptions) {
 
   for (const route of options.routes) {
     const catchAll = [...route.path.matchAll(/:(\w+)\{\.\+\}/g)].map((match) => match[1] as string);
-    app.on(route.method, route.path, routeHandler(route.definition, { trustProxy, inputLimits, catchAll }));
+    app.on(
+      route.method,
+      route.path,
+      routeHandler(route.definition, { trustProxy, inputLimits, catchAll, checkResponses }),
+    );
   }
 
   const methodsOf = allowedMethods(options.routes);
@@ -176,17 +190,4 @@ async function readiness(services: Services, shuttingDown: boolean) {
     redis: publicState(stores.redis),
     process: shuttingDown ? 'shutting down' : 'ok',
   };
-}
-
-/**
- * One request header, read from Node's own request when there is one: asking the Fetch request for a header
- * makes the Node adapter build the whole Request first.
- */
-function headerOf(c: Context, name: string): string | undefined {
-  const node = (
-    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
-  )?.incoming;
-  if (!node) return c.req.header(name);
-  const value = node.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -7,6 +7,9 @@ import { HTTP_METHODS } from './methods.mjs';
 /** The route label of a request no route matched: raw paths would make a series per scanned URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/** Beyond this many label sets, the rest are made per request instead of kept. */
+const MAX_CACHED_SERIES = 10_000;
+
 const METHODS = new Set(HTTP_METHODS.map((method) => method.toUpperCase()));
 
 /**
@@ -27,14 +30,24 @@ export function createHttpMetrics(registry: Registry = createMetricsRegistry()) 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  // The label sets, made once per method, route and status and then reused: prom-client hashes the labels it is
+  // given at every observation, and a fresh object per request would be garbage too. Bounded by the routes.
+  const series = new Map<string, { counted: Record<string, string>; timed: Record<string, string> }>();
   return {
     registry,
     /** Records one answered request; `seconds` from its arrival. */
     observe(c: Context, seconds: number) {
       const route = routeLabel(c);
       const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
-      requests.inc({ method, route, status: String(c.res.status) });
-      duration.observe({ method, route }, seconds);
+      const status = c.res.status;
+      const key = `${method} ${status} ${route}`;
+      let labels = series.get(key);
+      if (!labels) {
+        labels = { counted: { method, route, status: String(status) }, timed: { method, route } };
+        if (series.size < MAX_CACHED_SERIES) series.set(key, labels);
+      }
+      requests.inc(labels.counted);
+      duration.observe(labels.timed, seconds);
     },
   };
 }

@@ -1,0 +1,156 @@
+import type { ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+import type { Services } from '../app.ts';
+
+/**
+ * What one request's auth check is given: the process's services, with `log` bound to the request id and
+ * `enqueue` passing it on to the job. `handlerContext` makes the handler's `ctx` from it.
+ */
+export type RequestScope = Services & {
+  readonly requestId: string;
+  readonly clientIp: string;
+  readonly signal: AbortSignal;
+  readonly setHeader: (name: string, value: string) => void;
+  /** What the handler set with `setHeader`, in order; undefined when it set none. */
+  readonly responseHeaders: [string, string][] | undefined;
+  /** The handler's `ctx`: every service and input as an own property, so that a handler may spread it. */
+  handlerContext(inputs: HandlerInputs): Record<string, unknown>;
+};
+
+/** The validated inputs and the authenticated caller of one request. */
+export type HandlerInputs = {
+  params: unknown;
+  query: unknown;
+  body: unknown;
+  headers: unknown;
+  user: unknown;
+};
+
+/**
+ * Makes the request scopes of one app. A scope is built for every request, so it is made cheap: the services
+ * are reached through its prototype (linked once per app) rather than copied into it, and the child logger
+ * is made only when something logs for the request. A class gives every scope one shape, which keeps reads
+ * fast. Only a request that reaches a handler pays for a `ctx` of its own (see handlerContext).
+ */
+export function requestScopes(
+  services: Services,
+  trustProxy: number,
+): (requestId: string, c: Context) => RequestScope {
+  class Scope {
+    readonly requestId: string;
+    readonly #c: Context;
+    #log: Logger | undefined = undefined;
+    responseHeaders: [string, string][] | undefined = undefined;
+
+    constructor(requestId: string, c: Context) {
+      this.requestId = requestId;
+      this.#c = c;
+    }
+
+    get log(): Logger {
+      this.#log ??= services.log.child({ reqId: this.requestId });
+      return this.#log;
+    }
+
+    get enqueue(): Services['enqueue'] {
+      const { requestId } = this;
+      return ((task, payload, options) =>
+        services.enqueue(task, payload, { requestId, ...options })) as Services['enqueue'];
+    }
+
+    get setHeader(): (name: string, value: string) => void {
+      return (name, value) => {
+        this.responseHeaders ??= [];
+        this.responseHeaders.push([name, value]);
+      };
+    }
+
+    get clientIp(): string {
+      return clientIp(this.#c, trustProxy);
+    }
+
+    get signal(): AbortSignal {
+      return this.#c.req.raw.signal;
+    }
+
+    handlerContext(inputs: HandlerInputs): Record<string, unknown> {
+      return new HandlerContext(this as unknown as RequestScope, inputs);
+    }
+  }
+
+  // The handler's ctx, one class for every request of the app, so that every ctx has one shape. Its services are
+  // copied in by a loop over the app's own keys: an object spread of them takes V8's slow generic path, several
+  // microseconds a request. The request's own values follow; clientIp and signal stay lazy (on the prototype),
+  // as reading them builds from the request.
+  const serviceKeys = Object.keys(services) as (keyof Services)[];
+  class HandlerContext {
+    readonly #scope: RequestScope;
+    [key: string]: unknown;
+
+    constructor(scope: RequestScope, inputs: HandlerInputs) {
+      for (const key of serviceKeys) this[key] = services[key];
+      this.#scope = scope;
+      this.log = scope.log;
+      this.enqueue = scope.enqueue;
+      this.params = inputs.params;
+      this.query = inputs.query;
+      this.body = inputs.body;
+      this.headers = inputs.headers;
+      this.user = inputs.user;
+      this.requestId = scope.requestId;
+      this.setHeader = scope.setHeader;
+    }
+
+    get clientIp(): string {
+      return this.#scope.clientIp;
+    }
+
+    get signal(): AbortSignal {
+      return this.#scope.signal;
+    }
+  }
+  Object.setPrototypeOf(Scope.prototype, services);
+  return (requestId, c) => new Scope(requestId, c) as unknown as RequestScope;
+}
+
+/**
+ * One request header, read from Node's own request when there is one: asking the Fetch request for a header
+ * makes the Node adapter build the whole Request first. `name` is lower case, as Node keys its headers.
+ */
+export function headerOf(c: Context, name: string): string | undefined {
+  const node = (
+    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
+  )?.incoming;
+  if (!node) return c.req.header(name);
+  const value = node.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Sets a header of the answer on Node's own response when there is one, where it costs a property write;
+ * through Hono's context it would make a Fetch Headers object that the adapter then converts back. Node
+ * merges it with whatever headers the answer is written with.
+ */
+export function setAnswerHeader(c: Context, name: string, value: string): void {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+  else c.header(name, value);
+}
+
+/**
+ * The peer of the socket, unless `trustedHops` proxies stand in front: each appends the address it got the
+ * request from to X-Forwarded-For, so the client is the entry that many from the right. Entries further left
+ * are the client's own words and never trusted.
+ */
+function clientIp(c: Context, trustedHops: number): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  const peer = incoming?.socket?.remoteAddress || 'unknown';
+  if (trustedHops === 0) return peer;
+  const hops = (headerOf(c, 'x-forwarded-for') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  // Fewer entries than trusted proxies: the request did not come through all of them; the nearest one it names.
+  return hops[Math.max(hops.length - trustedHops, 0)] ?? peer;
+}
