@@ -1,10 +1,11 @@
 import BeeQueue from 'bee-queue';
-import { processingClock, report, runLimited, runSettings } from './jobs.mjs';
+import { phaseClocks, report, runLimited, runSettings } from './jobs.mjs';
 
 // The baseline: bee-queue as its README shows it, with the few settings that change what each job costs in
 // Redis set as our queues set them (shared/runtime/jobs/queue.ts): no stored jobs, no job events but the worker's, and
-// finished jobs removed. Run by bench/queue.mjs.
-const { jobs, inFlight, concurrency } = runSettings();
+// finished jobs removed. Run by bench/queue-section.mjs.
+const { jobs, inFlight, concurrency, latencyRate, latencySeconds } = runSettings();
+const clocks = phaseClocks(jobs, latencyRate * latencySeconds);
 const env = process.env;
 const settings = (/** @type {boolean} */ isWorker) => ({
   prefix: `${env.RD_PREFIX}:q`,
@@ -22,12 +23,19 @@ const enqueueStarted = performance.now();
 await runLimited(jobs, inFlight, (n) => producer.createJob({ n }).save());
 const enqueuePerSecond = jobs / ((performance.now() - enqueueStarted) / 1000);
 
-const clock = processingClock(jobs);
 const worker = new BeeQueue('noop', settings(true));
-worker.process(concurrency, async () => {
-  clock.tick();
+worker.process(concurrency, async (job) => {
+  clocks.started(job.data.n);
 });
-await clock.done;
+await clocks.drainDone;
+await clocks.enqueueTimed(latencyRate, (n) => producer.createJob({ n }).save());
+await clocks.latencyDone;
 await Promise.all([producer.close(), worker.close(5_000)]);
-await report({ enqueuePerSecond, processPerSecond: clock.rate() });
+const latency = clocks.latency();
+await report({
+  enqueuePerSecond,
+  drainPerSecond: clocks.drainRate(),
+  latencyP50Ms: latency.p50Ms,
+  latencyP99Ms: latency.p99Ms,
+});
 process.exit(0);

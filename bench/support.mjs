@@ -16,7 +16,8 @@ export const HOST = '127.0.0.1';
 
 /**
  * @typedef {{ PG_HOST: string, PG_PORT: string, POSTGRES_USER: string, POSTGRES_PASSWORD: string,
- *   POSTGRES_DB: string, RD_HOST: string, RD_PORT: string, RD_PASSWORD: string, RD_PREFIX: string }} StoreEnv
+ *   POSTGRES_DB: string, RD_HOST: string, RD_PORT: string, RD_PASSWORD: string, RD_PREFIX: string,
+ *   SHUTDOWN_DRAIN_MS: string }} StoreEnv
  * @typedef {{ child: import('node:child_process').ChildProcess, logFile: string,
  *   exited: Promise<unknown>, stop(): Promise<void> }} Started
  */
@@ -138,6 +139,8 @@ export async function startStores(tmp, { scratch = false } = {}) {
       RD_PORT: String(redis.port),
       RD_PASSWORD: redisPassword,
       RD_PREFIX: prefix,
+      // Stopped with SIGTERM between rounds, with nothing in front of them to drain from.
+      SHUTDOWN_DRAIN_MS: '0',
     },
     where: `${where('PostgreSQL', pg)}, ${where('Redis', redis)}`,
   };

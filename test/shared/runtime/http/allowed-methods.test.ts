@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../../../support/app.ts';
+import { createTestApp, projectRoot } from '../../../support/app.ts';
 
 describe('a known path with another method', () => {
   it('answers 405 with Allow, as problem+json, and OPTIONS answers 204 with Allow', async () => {
@@ -17,6 +17,19 @@ describe('a known path with another method', () => {
 
       expect((await t.request('PUT', '/nowhere')).status).toBe(404);
       expect((await t.request('DELETE', '/files/a/b')).headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the reference app', () => {
+  it('answers PUT /notes with 405 and Allow naming GET and POST (and HEAD and OPTIONS, which it also answers)', async () => {
+    const t = await createTestApp({ root: projectRoot, migrate: false });
+    try {
+      const put = await t.request('PUT', '/notes');
+      expect(put.status).toBe(405);
+      expect(put.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
     } finally {
       await t.close();
     }
