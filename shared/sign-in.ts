@@ -5,6 +5,13 @@ import { enforceLimits } from './rate-limit.ts';
 import { startSession, type TokenPair } from './sessions.ts';
 
 const WRONG = 'The email or password is wrong.';
+
+/** The answers every sign-in route documents beside its success, as `signIn` gives them. */
+export const SIGN_IN_REFUSALS = {
+  401: { description: 'The email or password is wrong (the same answer for both)' },
+  429: { description: 'Too many tries; wait Retry-After seconds' },
+  503: { description: 'Too many passwords are being checked at once; retry after Retry-After seconds' },
+} as const;
 const decoys = new Map<number, Promise<string>>();
 
 /**

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { defineHandler } from '#runtime/http/handler.ts';
-import { signIn } from '#shared/sign-in.ts';
+import { SIGN_IN_REFUSALS, signIn } from '#shared/sign-in.ts';
 import { Email, TokenPairAnswer } from '#shared/users.ts';
 
 export default defineHandler({
@@ -16,9 +16,7 @@ export default defineHandler({
   }),
   responses: {
     200: TokenPairAnswer,
-    401: { description: 'The email or password is wrong (the same answer for both)' },
-    429: { description: 'Too many tries; wait Retry-After seconds' },
-    503: { description: 'Too many passwords are being checked at once; retry after Retry-After seconds' },
+    ...SIGN_IN_REFUSALS,
   },
   async handle(ctx) {
     const { body, clientIp, setHeader } = ctx;

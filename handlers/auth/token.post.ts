@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { defineHandler } from '#runtime/http/handler.ts';
-import { signIn } from '#shared/sign-in.ts';
+import { SIGN_IN_REFUSALS, signIn } from '#shared/sign-in.ts';
 import { Email } from '#shared/users.ts';
 
 /** RFC 6749 §5.1: the token answer an OAuth2 client (the docs page's Authorize dialog) reads. */
@@ -36,9 +36,7 @@ export default defineHandler({
       schema: OAuthToken,
       headers: { 'Cache-Control': { description: '`no-store`: the answer holds tokens.', required: true } },
     },
-    401: { description: 'The email or password is wrong (the same answer for both)' },
-    429: { description: 'Too many tries; wait Retry-After seconds' },
-    503: { description: 'Too many passwords are being checked at once; retry after Retry-After seconds' },
+    ...SIGN_IN_REFUSALS,
   },
   async handle(ctx) {
     const { body, clientIp, setHeader } = ctx;
