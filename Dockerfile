@@ -12,7 +12,8 @@ COPY build.mjs tsconfig.json ./
 COPY shared ./shared
 COPY handlers ./handlers
 COPY tasks ./tasks
-RUN node build.mjs
+# The API's TypeScript types (dist/openapi.d.ts) are for its clients, not for the processes: they stay out.
+RUN node build.mjs && rm dist/openapi.d.ts
 
 # The runtime holds the two self-contained bundles and the migrations: no node_modules, no sources, no keys.
 FROM ${NODE_IMAGE} AS runtime
