@@ -5,7 +5,7 @@ import { projectRoot } from './support/app.ts';
 const read = (file: string) => readFile(`${projectRoot}/${file}`, 'utf8');
 /** Every variable the runtime's configuration and the reference app's settings declare. */
 const variables = async () => {
-  const sources = await Promise.all([read('shared/runtime/config.ts'), read('shared/app.ts')]);
+  const sources = await Promise.all([read('shared/runtime/env-schema.ts'), read('shared/app.ts')]);
   return sources.flatMap((source) =>
     [...source.matchAll(/^ {2,4}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]),
   );

@@ -13,7 +13,7 @@ export type ComposeService = { image: string; command: string[]; envNames: strin
  */
 export type DeployFacts = {
   compose: Record<'app' | 'worker' | 'migrate', ComposeService>;
-  /** Every variable shared/runtime/config.ts and shared/app.ts read. */
+  /** Every variable shared/runtime/env-schema.ts and shared/app.ts name. */
   declaredEnv: Set<string>;
   /** Variables that may come from a file instead, as NAME_FILE. */
   fileEnv: Set<string>;
@@ -33,7 +33,7 @@ export async function deployFacts(): Promise<DeployFacts> {
   const read = (file: string) => readFile(`${projectRoot}/${file}`, 'utf8');
   const [compose, config, settings, secretFiles, dockerfile, discovered] = await Promise.all([
     read('docker-compose.yml'),
-    read('shared/runtime/config.ts'),
+    read('shared/runtime/env-schema.ts'),
     read('shared/app.ts'),
     read('shared/runtime/secret-files.ts'),
     read('Dockerfile'),

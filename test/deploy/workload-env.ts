@@ -72,7 +72,7 @@ export function envNameProblems(workload: Workload, names: string[], facts: Depl
   return [
     ...missing.map((name) => `${where}: compose's ${service} sets ${name}; set it too (ConfigMap or env)`),
     ...unknown.map(
-      (name) => `${where}: ${name} is read by no configuration (shared/runtime/config.ts, shared/app.ts)`,
+      (name) => `${where}: ${name} is read by no configuration (shared/runtime/env-schema.ts, shared/app.ts)`,
     ),
     ...both.map((name) => `${where}: sets both ${name} and ${name}_FILE; keep the file`),
   ];
