@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { Services } from '../app.ts';
@@ -14,6 +13,22 @@ export type RequestScope = Services & {
   readonly setHeader: (name: string, value: string) => void;
   /** What the handler set with `setHeader`, in order; undefined when it set none. */
   readonly responseHeaders: [string, string][] | undefined;
+  /** The headers the runtime puts on every answer: the request id, nosniff, and `connection` while draining. */
+  runtimeHeaders(): Record<string, string>;
+  /**
+   * The request's answer, with the runtime's headers and `headers` (by default what the handler set with
+   * `setHeader`) in one plain record: the Node adapter writes such a Response as it is, where a Fetch Headers
+   * object would be converted back.
+   */
+  answer(
+    status: number,
+    body: string | null,
+    contentType?: string,
+    headers?: Iterable<[string, string]>,
+  ): Response;
+  /** The last answer `answer` made, and its status. */
+  readonly answered: Response | undefined;
+  readonly answeredStatus: number | undefined;
   /** The handler's `ctx`: every service and input as an own property, so that a handler may spread it. */
   handlerContext(inputs: HandlerInputs): Record<string, unknown>;
 };
@@ -36,12 +51,15 @@ export type HandlerInputs = {
 export function requestScopes(
   services: Services,
   trustProxy: number,
+  isShuttingDown: () => boolean = () => false,
 ): (requestId: string, c: Context) => RequestScope {
   class Scope {
     readonly requestId: string;
     readonly #c: Context;
     #log: Logger | undefined = undefined;
     responseHeaders: [string, string][] | undefined = undefined;
+    answered: Response | undefined = undefined;
+    answeredStatus: number | undefined = undefined;
 
     constructor(requestId: string, c: Context) {
       this.requestId = requestId;
@@ -72,6 +90,31 @@ export function requestScopes(
 
     get signal(): AbortSignal {
       return this.#c.req.raw.signal;
+    }
+
+    runtimeHeaders(): Record<string, string> {
+      // nosniff: a browser must never read a JSON or problem answer as HTML or script.
+      const headers: Record<string, string> = {
+        'x-request-id': this.requestId,
+        'x-content-type-options': 'nosniff',
+      };
+      if (isShuttingDown()) headers.connection = 'close';
+      return headers;
+    }
+
+    answer(
+      status: number,
+      body: string | null,
+      contentType?: string,
+      headers: Iterable<[string, string]> = this.responseHeaders ?? [],
+    ) {
+      const all = this.runtimeHeaders();
+      if (contentType) all['content-type'] = contentType;
+      for (const [name, value] of headers) all[name] = value;
+      const response = new Response(body, { status, headers: all });
+      this.answered = response;
+      this.answeredStatus = status;
+      return response;
     }
 
     handlerContext(inputs: HandlerInputs): Record<string, unknown> {
@@ -125,17 +168,6 @@ export function headerOf(c: Context, name: string): string | undefined {
   if (!node) return c.req.header(name);
   const value = node.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
-}
-
-/**
- * Sets a header of the answer on Node's own response when there is one, where it costs a property write;
- * through Hono's context it would make a Fetch Headers object that the adapter then converts back. Node
- * merges it with whatever headers the answer is written with.
- */
-export function setAnswerHeader(c: Context, name: string, value: string): void {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
-  else c.header(name, value);
 }
 
 /**
