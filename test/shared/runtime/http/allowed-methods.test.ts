@@ -60,6 +60,9 @@ describe('CORS', () => {
       expect(answer.status).toBe(204);
       expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
       expect(answer.headers.get('access-control-allow-headers')).toContain('authorization');
+      // Answered by the CORS layer itself, still inside the request envelope.
+      expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(t.logs.some((line) => line.msg === 'request' && line.method === 'OPTIONS')).toBe(true);
       const simple = await t.request('GET', '/', { headers: { origin: 'https://app.example.com' } });
       expect(simple.headers.get('access-control-expose-headers')).toContain('x-request-id');
       const stranger = await t.request('GET', '/', { headers: { origin: 'https://evil.example' } });
