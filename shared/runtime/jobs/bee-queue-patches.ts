@@ -41,14 +41,24 @@ const proto = BeeQueue.prototype as unknown as QueueInternals & { [PATCHED]?: tr
 if (!proto[PATCHED]) {
   proto[PATCHED] = true;
   const evalScriptOn = proto._evalScriptOn;
+  // bee-queue's own call (the script's SHA for its name, then a callback), answered through one promise: every
+  // enqueue pays for this, so it adds no promise and no copy of the arguments to the original's.
   proto._evalScriptOn = function (commandable, args) {
     // A batch answers only once the whole batch has run, so saveAll (below) retries its jobs instead.
     if (commandable !== this.client) return evalScriptOn.call(this, commandable, args);
-    const again = [...args];
-    return evalScriptOn.call(this, commandable, args).catch(async (error: unknown) => {
-      if (!isNoScript(error)) throw error;
-      await reloadScripts(commandable);
-      return evalScriptOn.call(this, commandable, again);
+    const name = args[0] as string;
+    return new Promise((resolve, reject) => {
+      args[0] = lua.shas[name];
+      args.push((error: Error | null, reply?: unknown) => {
+        if (!error) return resolve(reply);
+        if (!isNoScript(error)) return reject(error);
+        args.pop();
+        args[0] = name;
+        reloadScripts(commandable)
+          .then(() => evalScriptOn.call(this, commandable, args))
+          .then(resolve, reject);
+      });
+      commandable.evalsha.apply(commandable, args as [...unknown[], Callback]);
     });
   };
 
@@ -89,6 +99,21 @@ if (!proto[PATCHED]) {
     countStallsOnRead(job, data);
     return job;
   };
+}
+
+/**
+ * Saves a job as Job#save does, calling the script at once on a queue that has connected: save() first waits
+ * for the connection it already has (a resolved promise, then the call's promise adopted by another), promise
+ * steps every enqueue paid for nothing. A queue not connected yet, or closed, saves through save() itself.
+ */
+export function saveNow<T>(job: BeeQueue.Job<T>): Promise<BeeQueue.Job<T>> {
+  const queue = job.queue as unknown as QueueInternals & { _isReady?: boolean; _isClosed?: boolean };
+  const client = queue.client;
+  if (queue._isReady !== true || queue._isClosed || !client) return job.save();
+  const internal = job as unknown as {
+    _save(evalScript: (args: unknown[]) => Promise<unknown>): Promise<Job>;
+  };
+  return internal._save((args) => queue._evalScriptOn(client, args)) as Promise<BeeQueue.Job<T>>;
 }
 
 function isNoScript(error: unknown): boolean {

@@ -60,23 +60,41 @@ export async function runWithDeadline<T>(
   }
 }
 
-// One listener per stop signal (the worker's, shared by all its runs), told to every run watching it.
-const watchers = new WeakMap<AbortSignal, Set<(reason: unknown) => void>>();
+// One listener per stop signal (the worker's, shared by all its runs), told to every run watching it. The runs
+// watching are a linked list, not a Set: V8 keeps what a Set's deleted entries held until it is rehashed, and
+// every run is added and deleted (see DeadlineList).
+type Watcher = { told: ((reason: unknown) => void) | undefined; prev?: Watcher; next?: Watcher };
+type Watchers = { first?: Watcher; last?: Watcher };
+const watchers = new WeakMap<AbortSignal, Watchers>();
 
 /** As a listener added to `signal` and removed by the returned function; one never told if it has fired. */
 function whenAborted(signal: AbortSignal, listener: (reason: unknown) => void): () => void {
-  let listeners = watchers.get(signal);
-  if (!listeners) {
-    const added = new Set<(reason: unknown) => void>();
+  let list = watchers.get(signal);
+  if (!list) {
+    const made: Watchers = {};
     signal.addEventListener('abort', () => {
-      for (const told of [...added]) told(signal.reason);
+      const told: ((reason: unknown) => void)[] = [];
+      for (let watcher = made.first; watcher; watcher = watcher.next)
+        if (watcher.told) told.push(watcher.told);
+      for (const tell of told) tell(signal.reason);
     });
-    watchers.set(signal, added);
-    listeners = added;
+    watchers.set(signal, made);
+    list = made;
   }
-  const watching = listeners;
-  watching.add(listener);
-  return () => watching.delete(listener);
+  const watching = list;
+  // Appended, so that runs are told in the order they started, as before.
+  const watcher: Watcher = { told: listener, prev: watching.last };
+  if (watching.last) watching.last.next = watcher;
+  else watching.first = watcher;
+  watching.last = watcher;
+  return () => {
+    if (!watcher.told) return;
+    watcher.told = undefined;
+    if (watcher.prev) watcher.prev.next = watcher.next;
+    else watching.first = watcher.next;
+    if (watcher.next) watcher.next.prev = watcher.prev;
+    else watching.last = watcher.prev;
+  };
 }
 
 async function settledWithin(running: Promise<unknown>, overrun: OverrunPolicy): Promise<void> {

@@ -1,10 +1,11 @@
 import type BeeQueue from 'bee-queue';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { type Queryable, withDeadline } from '../db.ts';
 import { createMetricsRegistry } from '../metrics-registry.ts';
 import { outboxBacklog } from './outbox.ts';
 import type { Queues } from './queue.ts';
-import { JOB_OUTCOMES, type JobObserver } from './runner.ts';
+import { RunTimes } from './run-times.ts';
+import { JOB_OUTCOMES, type JobObserver, type JobOutcome } from './runner.ts';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
@@ -25,19 +26,39 @@ export type WorkerMetricsSources = {
  */
 export function createWorkerMetrics(tasks: string[], registry: Registry = createMetricsRegistry()) {
   const registers = [registry];
+  // prom-client hashes and checks the labels of every call: each job is counted in a plain number of its task's,
+  // added to the counter when it is read (at each scrape), and each task's label objects are made once.
+  const labels = new Map<string, TaskLabels>();
+  const labelsOf = (task: string) => {
+    let known = labels.get(task);
+    if (!known) {
+      known = taskLabels(task);
+      labels.set(task, known);
+    }
+    return known;
+  };
   const jobs = new Counter({
     name: 'jobs_total',
     help: 'Jobs that ended, by task and outcome (succeeded, retrying, failed, interrupted, poisoned, invalid).',
     labelNames: ['task', 'outcome'] as const,
     registers,
+    collect() {
+      for (const known of labels.values()) {
+        for (const outcome of JOB_OUTCOMES) {
+          const count = known.uncounted[outcome];
+          if (count === 0) continue;
+          known.uncounted[outcome] = 0;
+          this.inc(known.outcomes[outcome], count);
+        }
+      }
+    },
   });
-  const duration = new Histogram({
-    name: 'job_duration_seconds',
-    help: 'How long runs of jobs took, by task (jobs failed without running are not timed).',
-    labelNames: ['task'] as const,
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  const duration = new RunTimes(
+    'job_duration_seconds',
+    'How long runs of jobs took, by task (jobs failed without running are not timed).',
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers,
-  });
+  );
   const retries = new Counter({
     name: 'job_retries_total',
     help: 'Runs of jobs past their first attempt, counted when the run ends, by task.',
@@ -87,10 +108,11 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
   });
 
   const jobEnded: JobObserver = ({ task, outcome, attempt, seconds }) => {
-    jobs.inc({ task, outcome });
+    const of = labelsOf(task);
+    of.uncounted[outcome] += 1;
     if (seconds === undefined) return;
-    duration.observe({ task }, seconds);
-    if (attempt > 1) retries.inc({ task });
+    duration.observe(task, seconds);
+    if (attempt > 1) retries.inc(of.task);
   };
   return {
     registry,
@@ -106,6 +128,23 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+type TaskLabels = {
+  task: { task: string };
+  outcomes: Record<JobOutcome, { task: string; outcome: JobOutcome }>;
+  /** Jobs that ended since `jobs_total` was last read, by outcome. */
+  uncounted: Record<JobOutcome, number>;
+};
+
+function taskLabels(task: string): TaskLabels {
+  const outcomes = {} as TaskLabels['outcomes'];
+  const uncounted = {} as TaskLabels['uncounted'];
+  for (const outcome of JOB_OUTCOMES) {
+    outcomes[outcome] = { task, outcome };
+    uncounted[outcome] = 0;
+  }
+  return { task: { task }, outcomes, uncounted };
+}
 
 type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
 

@@ -2,7 +2,6 @@ import BeeQueue from 'bee-queue';
 import type { Logger } from 'pino';
 import './bee-queue-patches.ts';
 import type { Config } from '../config.ts';
-import { HttpError } from '../errors.ts';
 import { beeQueueRedisSettings } from '../redis.ts';
 import { addToOutbox } from './outbox.ts';
 import { saveWithin } from './save-within.ts';
@@ -26,7 +25,8 @@ export type NamedTask = { name: string; definition: TaskDefinition };
  * subscriber connection; worker queues also recover stalled jobs and activate delayed ones.
  */
 export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logger) {
-  const queues = new Map<string, BeeQueue>();
+  const producers = new Map<string, BeeQueue>();
+  const workers = new Map<string, BeeQueue>();
   const settings = (isWorker: boolean): BeeQueue.QueueSettings => ({
     prefix: `${config.redis.prefix}:q`,
     // A producer must not buffer a job while Redis is away, or a job its caller was refused appears later.
@@ -48,13 +48,14 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
     nearTermWindow: config.worker.stallIntervalMs,
   });
 
+  // One map per role, keyed by the task's name: no key is built on the enqueue path.
   const queueFor = (name: string, isWorker: boolean): BeeQueue => {
-    const key = `${isWorker ? 'w' : 'p'}:${name}`;
-    let queue = queues.get(key);
+    const ofRole = isWorker ? workers : producers;
+    let queue = ofRole.get(name);
     if (!queue) {
       queue = new BeeQueue(name, settings(isWorker));
       queue.on('error', (error) => log.warn({ task: name, err: error }, 'queue connection error'));
-      queues.set(key, queue);
+      ofRole.set(name, queue);
     }
     return queue;
   };
@@ -72,7 +73,8 @@ export function createQueues(config: Pick<Config, 'redis' | 'worker'>, log: Logg
     },
     /** Stops taking jobs, waits up to `timeoutMs` for running ones, and closes every connection. */
     async close(timeoutMs: number) {
-      await Promise.allSettled([...queues.values()].map((queue) => queue.close(Math.max(timeoutMs, 1))));
+      const all = [...producers.values(), ...workers.values()];
+      await Promise.allSettled(all.map((queue) => queue.close(Math.max(timeoutMs, 1))));
     },
   };
 }
@@ -86,14 +88,16 @@ export type Queues = ReturnType<typeof createQueues>;
  * from an async function): each promise an async wrapper adds is paid on every enqueue.
  */
 export function createEnqueue(queues: Queues, options: { timeoutMs: number; tasks?: NamedTask[] }): Enqueue {
-  const names = new Map<unknown, string>(options.tasks?.map((task) => [task.definition, task.name]));
+  // A definition's name and policy, read once: its policy is plain data that never changes.
+  const known = new Map<unknown, Known>(
+    options.tasks?.map((task) => [task.definition, { name: task.name, policy: jobPolicy(task.definition) }]),
+  );
   return (task, payload, enqueueOptions = {}) => {
     try {
-      const name = nameOf(task, names);
+      const { name, policy } = knownAs(task, known);
       // Through the outbox, without Redis: the job commits or rolls back with `tx`, and a relay enqueues it.
       if (enqueueOptions.tx) {
         const { tx, ...jobOptions } = enqueueOptions;
-        const policy = jobPolicy(task);
         return addToOutbox(tx, {
           prefix: queues.prefix,
           task: name,
@@ -103,23 +107,17 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
       }
       const envelope: JobEnvelope = { payload, enqueuedAt: isoNow(), requestId: enqueueOptions.requestId };
       if (enqueueOptions.tracked) envelope.tracked = true;
-      const job = withPolicy(queues.producer(name).createJob(envelope), jobPolicy(task));
+      const job = withPolicy(queues.producer(name).createJob(envelope), policy);
       if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);
       if (enqueueOptions.delayMs) job.delayUntil(Date.now() + enqueueOptions.delayMs);
-      return saveWithin(job, options.timeoutMs, name).then(
-        (saved) => ({ id: String(saved.id ?? enqueueOptions.jobId) }),
-        (error: unknown) => {
-          throw HttpError.unavailable(
-            `The job queue is unavailable (${(error as Error).message}). Try again shortly.`,
-            2,
-          );
-        },
-      );
+      return saveWithin(job, options.timeoutMs, name);
     } catch (error) {
       return Promise.reject(error);
     }
   };
 }
+
+type Known = { name: string; policy: JobPolicy };
 
 // Enqueues in the same millisecond share one timestamp string.
 let lastMs = 0;
@@ -142,11 +140,12 @@ function withPolicy(job: BeeQueue.Job<JobEnvelope>, policy: JobPolicy) {
   return job;
 }
 
-function nameOf(task: TaskHandle<never>, names: Map<unknown, string>): string {
-  if (task.kind === 'task-ref') return (task as TaskRef<never>).name;
-  const name = names.get(task);
-  if (!name) {
+function knownAs(task: TaskHandle<never>, known: Map<unknown, Known>): Known {
+  // A reference carries its name and policy itself.
+  if (task.kind === 'task-ref') return task as TaskRef<never>;
+  const found = known.get(task);
+  if (!found) {
     throw new Error('enqueue was given a task definition this process does not know; import it from tasks/');
   }
-  return name;
+  return found;
 }

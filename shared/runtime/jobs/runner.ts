@@ -8,7 +8,7 @@ import { InvalidPayloadError, JobTimeoutError, PoisonJobError, publicError } fro
 import type { JobEnvelope, NamedTask } from './queue.ts';
 import { updateJobRecord } from './records.ts';
 import { jobStarts } from './starts.ts';
-import type { TaskContext } from './task.ts';
+import { JobLog, taskContexts } from './task-context.ts';
 
 /** How a job's run ended; `invalid` and `poisoned` jobs are failed without running. */
 export const JOB_OUTCOMES = [
@@ -49,62 +49,47 @@ export async function runJob(
   services: Services,
   options: RunOptions = {},
 ) {
-  const { stop, observe = () => {}, overrun = DEFAULT_OVERRUN } = options;
+  const { stop, observe = ignore, overrun = DEFAULT_OVERRUN } = options;
   const { name, definition } = task;
   const attempt = definition.retries - (job.options.retries ?? definition.retries) + 1;
-  // The request that enqueued the job, through the outbox too: its id joins the request's log lines to the job's.
-  const requestId = job.data?.requestId;
-  const log = services.log.child({
-    task: name,
-    jobId: job.id,
-    attempt,
-    ...(requestId ? { reqId: requestId } : {}),
-  });
-  const track = (patch: Parameters<typeof updateJobRecord>[2]) =>
-    job.data?.tracked
-      ? updateJobRecord(services.sql, String(job.id), patch).catch((error) => {
-          log.warn({ err: error }, 'could not update the job record');
-        })
-      : Promise.resolve();
-  const parsed = v.safeParse(definition.payload, job.data?.payload);
+  const data = job.data;
+  const jobId = String(job.id);
+  const log = new JobLog(services.log, name, jobId, attempt, data?.requestId);
+  // A job with no record (most) writes nothing to PostgreSQL, and waits for nothing.
+  const tracked = data?.tracked === true;
+  const parsed = v.safeParse(definition.payload, data?.payload);
   if (!parsed.success) {
     failForGood(job);
     const error = new InvalidPayloadError(name, fieldErrors('payload', parsed.issues));
-    log.error({ errors: error.fields }, error.message);
-    await track({ status: 'failed', error: error.message });
+    log.logger.error({ errors: error.fields }, error.message);
+    if (tracked) await track(services, job, log, { status: 'failed', error: error.message });
     observe({ task: name, outcome: 'invalid', attempt });
     throw error;
   }
-  const jobId = String(job.id);
   // Counted by attempt and by stall recovery (see starts.ts): reading it costs no round trip.
   const starts = jobStarts(job, attempt);
   if (starts > definition.retries + 1) {
     failForGood(job);
     const error = new PoisonJobError(name, jobId, Math.max(starts - attempt, 1));
-    log.error({ starts }, error.message);
-    await track({ status: 'failed', error: error.message });
+    log.logger.error({ starts }, error.message);
+    if (tracked) await track(services, job, log, { status: 'failed', error: error.message });
     observe({ task: name, outcome: 'poisoned', attempt });
     throw error;
   }
-  await track({ status: 'active', attempts: attempt, error: null });
+  if (tracked) await track(services, job, log, { status: 'active', attempts: attempt, error: null });
 
+  const makeContext = taskContexts(services);
+  const progress = async (percent: number) => {
+    const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+    await Promise.all([
+      job.reportProgress(clamped),
+      tracked ? track(services, job, log, { progress: clamped }) : undefined,
+    ]);
+  };
   const started = performance.now();
   try {
     const result = await runWithDeadline(
-      (signal) =>
-        definition.run(
-          taskContext(services, signal, {
-            log,
-            payload: parsed.output,
-            jobId,
-            task: name,
-            attempt,
-            progress: async (percent) => {
-              const clamped = Math.max(0, Math.min(100, Math.round(percent)));
-              await Promise.all([job.reportProgress(clamped), track({ progress: clamped })]);
-            },
-          }),
-        ),
+      (signal) => definition.run(makeContext(log, parsed.output, progress, signal)),
       {
         timeoutMs: definition.timeoutMs,
         timeoutError: () => new JobTimeoutError(name, definition.timeoutMs),
@@ -112,7 +97,7 @@ export async function runJob(
         overrun: {
           graceMs: overrun.graceMs,
           onStuck: () => {
-            log.error({ graceMs: overrun.graceMs }, 'run ignores its signal past its timeout: stuck');
+            log.logger.error({ graceMs: overrun.graceMs }, 'run ignores its signal past its timeout: stuck');
             overrun.onStuck();
           },
         },
@@ -121,7 +106,9 @@ export async function runJob(
     const durationMs = elapsedMs(started);
     log.info({ durationMs, outcome: 'succeeded' }, 'job');
     observe({ task: name, outcome: 'succeeded', attempt, seconds: durationMs / 1000 });
-    await track({ status: 'succeeded', progress: 100, result: result ?? null });
+    if (tracked) {
+      await track(services, job, log, { status: 'succeeded', progress: 100, result: result ?? null });
+    }
     return result;
   } catch (error) {
     // A job cut short by shutdown did not fail: it gets its attempt back, so the queue runs it again
@@ -134,28 +121,30 @@ export async function runJob(
     if (storeDown) waitForStore(job);
     const outcome = interrupted ? 'interrupted' : (job.options.retries ?? 0) > 0 ? 'retrying' : 'failed';
     const durationMs = elapsedMs(started);
-    log.warn({ durationMs, outcome, storeDown, err: error }, 'job');
+    log.logger.warn({ durationMs, outcome, storeDown, err: error }, 'job');
     observe({ task: name, outcome, attempt, seconds: durationMs / 1000 });
     if (outcome === 'failed') failForGood(job);
-    await track({ status: outcome === 'interrupted' ? 'queued' : outcome, error: publicError(error, jobId) });
+    if (tracked) {
+      const status = outcome === 'interrupted' ? 'queued' : outcome;
+      await track(services, job, log, { status, error: publicError(error, jobId) });
+    }
     throw error;
   }
 }
 
-/**
- * `run`'s context: the services, then the job's own fields, and a `signal` made when the task first reads it
- * (see runWithDeadline): most runs never do. Built with Object.assign: in V8 an object spread followed by more
- * properties (`{ ...services, log, ... }`) takes a slow path that cost several microseconds a job.
- */
-function taskContext(
+/** Brings the job's record up to date; a record that cannot be written is a warning, never the job's failure. */
+function track(
   services: Services,
-  signal: () => AbortSignal,
-  own: Omit<TaskContext<unknown>, keyof Services | 'signal'> & { log: Services['log'] },
-): TaskContext<unknown> {
-  const ctx = Object.assign({}, services, own) as TaskContext<unknown>;
-  Object.defineProperty(ctx, 'signal', { get: signal, enumerable: true, configurable: true });
-  return ctx;
+  job: BeeQueue.Job<JobEnvelope>,
+  log: JobLog,
+  patch: Parameters<typeof updateJobRecord>[2],
+): Promise<unknown> {
+  return updateJobRecord(services.sql, String(job.id), patch).catch((error) => {
+    log.logger.warn({ err: error }, 'could not update the job record');
+  });
 }
+
+function ignore() {}
 
 /** At least a second between tries while the store is down, whatever the task's own backoff says. */
 function waitForStore(job: BeeQueue.Job<JobEnvelope>) {

@@ -5,6 +5,7 @@ import type { Sql } from 'postgres';
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '#runtime/config.ts';
+import { saveNow } from '#runtime/jobs/bee-queue-patches.ts';
 import { createEnqueue, createQueues, type NamedTask, type Queues } from '#runtime/jobs/queue.ts';
 import { defineTask, type Enqueue, taskRef } from '#runtime/jobs/task.ts';
 import { createRedis } from '#runtime/redis.ts';
@@ -68,6 +69,35 @@ async function worker() {
 
 const scriptErrors = (logs: Record<string, unknown>[]) =>
   logs.filter((line) => /NOSCRIPT/.test(JSON.stringify(line.err ?? '')));
+
+describe('saveNow', () => {
+  it('saves as Job#save does, on a queue that has connected and on one that has not yet', async () => {
+    const fresh = createQueues(config, captureLog().log);
+    try {
+      const unready = await saveNow(fresh.producer('note').createJob({ payload: { n: 6 } }));
+      const queue = queues.producer('note');
+      await queue.ready();
+      const ready = await saveNow(queue.createJob({ payload: { n: 7 } }).setId(`given-${randomUUID()}`));
+      expect(await redis.lrange('q:note:waiting', 0, -1)).toEqual(
+        expect.arrayContaining([String(unready.id), String(ready.id)]),
+      );
+      expect((await queue.getJob(String(ready.id))).data).toEqual({ payload: { n: 7 } });
+      // A second job with a given id is dropped, as save() drops it.
+      const again = await saveNow(queue.createJob({ payload: { n: 8 } }).setId(String(ready.id)));
+      expect(again.id).toBeNull();
+    } finally {
+      await fresh.close(1_000);
+    }
+  });
+
+  it('rejects on a closed queue, as save() does', async () => {
+    const closing = createQueues(config, captureLog().log);
+    const queue = closing.producer('note');
+    await queue.ready();
+    await closing.close(1_000);
+    await expect(saveNow(queue.createJob({ payload: { n: 9 } }))).rejects.toThrow();
+  });
+});
 
 describe('bee-queue after its Lua scripts are gone from Redis', () => {
   it('reloads them after SCRIPT FLUSH, so the next enqueue succeeds', async () => {

@@ -23,6 +23,25 @@ describe('runWithDeadline', () => {
     expect(performance.now()).toBeGreaterThanOrEqual(returnedAt);
   });
 
+  it('tells every run still under way at shutdown, and none that already ended', async () => {
+    const stop = new AbortController();
+    const options = { timeoutMs: 10_000, timeoutError, stop: stop.signal, overrun };
+    const ended = await Promise.all([1, 2, 3].map((n) => runWithDeadline(() => n, options)));
+    const hanging = [4, 5, 6].map((n) =>
+      runWithDeadline(() => new Promise<number>(() => {}), options).catch(
+        (error: Error) => `${n}: ${error.message}`,
+      ),
+    );
+    const last = await runWithDeadline(() => 7, options);
+    stop.abort(new Error('worker shutting down'));
+    expect([...ended, last]).toEqual([1, 2, 3, 7]);
+    expect(await Promise.all(hanging)).toEqual([
+      '4: worker shutting down',
+      '5: worker shutting down',
+      '6: worker shutting down',
+    ]);
+  });
+
   it('does not wait for a run that shutdown cut short', async () => {
     const stop = new AbortController();
     let returned = false;

@@ -33,6 +33,21 @@ describe('DeadlineList', () => {
       .toEqual(['first', 'set by the first', 'after empty']);
   });
 
+  it('expires a deadline still pending behind many thousands set and cleared after it', async () => {
+    const list = new DeadlineList(40);
+    const expired: string[] = [];
+    list.set(() => expired.push('long'));
+    // Cleared ones pile up behind the pending first one until they are most of the list, then are dropped.
+    for (let n = 0; n < 10_000; n++) list.clear(list.set(() => expired.push(`cleared ${n}`)));
+    const last = list.set(() => expired.push('last'));
+    list.clear(last);
+    list.set(() => expired.push('pending'));
+    await expect.poll(() => expired, { timeout: 2_000, interval: 5 }).toEqual(['long', 'pending']);
+    list.clear(last);
+    await tick(60);
+    expect(expired).toEqual(['long', 'pending']);
+  });
+
   it('is one list per length in a process', () => {
     expect(deadlinesOf(1_234)).toBe(deadlinesOf(1_234));
     expect(deadlinesOf(1_234)).not.toBe(deadlinesOf(1_235));

@@ -91,6 +91,25 @@ describe('the worker metrics', () => {
     expect(sampleValue(text, 'stalled_jobs_total', { task: 'flaky' })).toBe(0);
   });
 
+  it('count each job once however often they are read, a task named late too', async () => {
+    const { registry, jobEnded } = createWorkerMetrics(['mail']);
+    jobEnded({ task: 'mail', outcome: 'succeeded', attempt: 1, seconds: 0.02 });
+    jobEnded({ task: 'mail', outcome: 'retrying', attempt: 1, seconds: 0.5 });
+    const first = await registry.metrics();
+    expect(sampleValue(first, 'jobs_total', { task: 'mail', outcome: 'succeeded' })).toBe(1);
+    jobEnded({ task: 'mail', outcome: 'succeeded', attempt: 2, seconds: 0.02 });
+    jobEnded({ task: 'late', outcome: 'failed', attempt: 4, seconds: 1 });
+    await registry.metrics();
+    const text = await registry.metrics();
+    expect(sampleValue(text, 'jobs_total', { task: 'mail', outcome: 'succeeded' })).toBe(2);
+    expect(sampleValue(text, 'jobs_total', { task: 'mail', outcome: 'retrying' })).toBe(1);
+    expect(sampleValue(text, 'jobs_total', { task: 'mail', outcome: 'failed' })).toBe(0);
+    expect(sampleValue(text, 'jobs_total', { task: 'late', outcome: 'failed' })).toBe(1);
+    expect(sampleValue(text, 'job_duration_seconds_count', { task: 'mail' })).toBe(3);
+    expect(sampleValue(text, 'job_retries_total', { task: 'mail' })).toBe(1);
+    expect(sampleValue(text, 'job_retries_total', { task: 'late' })).toBe(1);
+  });
+
   it("read each queue's jobs by state at scrape time, and count a job cut off by shutdown", async () => {
     await t.enqueue(sleep, { key: 'bad' } as never);
     await t.enqueue(sleep, { key: randomUUID(), ms: 8_000 });
