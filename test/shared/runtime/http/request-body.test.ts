@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+const post = (body: RequestInit['body'], headers: Record<string, string> = {}) =>
   fetch(`${base}/echo`, {
     method: 'POST',
     body,
@@ -69,7 +69,7 @@ describe('a request body', () => {
   });
 
   it('keeps its UTF-8 text whole, and loses a byte order mark as the Fetch API would', async () => {
-    const name = 'Zoë 😀 ' + 'é'.repeat(200);
+    const name = `Zoë 😀 ${'é'.repeat(200)}`;
     const response = await post(`\uFEFF${JSON.stringify({ name })}`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ name });
