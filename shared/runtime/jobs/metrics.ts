@@ -2,9 +2,9 @@ import type BeeQueue from 'bee-queue';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type Queryable, withDeadline } from '../db.ts';
 import { createMetricsRegistry } from '../metrics-registry.ts';
+import { type HistogramSeries, TalliedHistogram } from '../tallied-histogram.ts';
 import { outboxBacklog } from './outbox.ts';
 import type { Queues } from './queue.ts';
-import { RunTimes } from './run-times.ts';
 import { JOB_OUTCOMES, type JobObserver, type JobOutcome } from './runner.ts';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -32,7 +32,7 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
   const labelsOf = (task: string) => {
     let known = labels.get(task);
     if (!known) {
-      known = taskLabels(task);
+      known = taskLabels(task, duration.series({ task }));
       labels.set(task, known);
     }
     return known;
@@ -53,7 +53,7 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
       }
     },
   });
-  const duration = new RunTimes(
+  const duration = new TalliedHistogram(
     'job_duration_seconds',
     'How long runs of jobs took, by task (jobs failed without running are not timed).',
     [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
@@ -111,7 +111,7 @@ export function createWorkerMetrics(tasks: string[], registry: Registry = create
     const of = labelsOf(task);
     of.uncounted[outcome] += 1;
     if (seconds === undefined) return;
-    duration.observe(task, seconds);
+    of.runTimes.observe(seconds);
     if (attempt > 1) retries.inc(of.task);
   };
   return {
@@ -134,16 +134,17 @@ type TaskLabels = {
   outcomes: Record<JobOutcome, { task: string; outcome: JobOutcome }>;
   /** Jobs that ended since `jobs_total` was last read, by outcome. */
   uncounted: Record<JobOutcome, number>;
+  runTimes: HistogramSeries;
 };
 
-function taskLabels(task: string): TaskLabels {
+function taskLabels(task: string, runTimes: HistogramSeries): TaskLabels {
   const outcomes = {} as TaskLabels['outcomes'];
   const uncounted = {} as TaskLabels['uncounted'];
   for (const outcome of JOB_OUTCOMES) {
     outcomes[outcome] = { task, outcome };
     uncounted[outcome] = 0;
   }
-  return { task: { task }, outcomes, uncounted };
+  return { task: { task }, outcomes, uncounted, runTimes };
 }
 
 type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;

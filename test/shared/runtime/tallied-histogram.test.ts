@@ -1,6 +1,6 @@
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { RunTimes } from '#runtime/jobs/run-times.ts';
+import { TalliedHistogram } from '#runtime/tallied-histogram.ts';
 
 const bounds = [0.01, 0.1, 1, 10];
 const runs: [string, number][] = [
@@ -12,7 +12,7 @@ const runs: [string, number][] = [
   ['export', 1],
 ];
 
-/** The same runs through prom-client's own Histogram and through RunTimes, each in a registry of its own. */
+/** The same runs through prom-client's own Histogram and through TalliedHistogram, each in a registry of its own. */
 function both() {
   const theirs = new Registry();
   const histogram = new Histogram({
@@ -23,15 +23,15 @@ function both() {
     registers: [theirs],
   });
   const ours = new Registry();
-  const runTimes = new RunTimes('run_seconds', 'Runs.', bounds, [ours]);
+  const runTimes = new TalliedHistogram('run_seconds', 'Runs.', bounds, [ours]);
   for (const [task, seconds] of runs) {
     histogram.observe({ task }, seconds);
-    runTimes.observe(task, seconds);
+    runTimes.series({ task }).observe(seconds);
   }
-  return { theirs, ours, runTimes };
+  return { theirs, ours, histogram, runTimes };
 }
 
-describe('RunTimes', () => {
+describe('TalliedHistogram', () => {
   it("is scraped as prom-client's Histogram of the same runs", async () => {
     const { theirs, ours } = both();
     const text = await ours.metrics();
@@ -47,5 +47,16 @@ describe('RunTimes', () => {
     theirs.resetMetrics();
     expect(await ours.metrics()).toBe(await theirs.metrics());
     expect(await ours.metrics()).not.toContain('run_seconds_count');
+  });
+
+  it('hands out one series per label set, which keeps counting after a reset', async () => {
+    const { theirs, ours, histogram, runTimes } = both();
+    const mail = runTimes.series({ task: 'mail' });
+    expect(runTimes.series({ task: 'mail' })).toBe(mail);
+    ours.resetMetrics();
+    theirs.resetMetrics();
+    mail.observe(0.2);
+    histogram.observe({ task: 'mail' }, 0.2);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });
