@@ -14,8 +14,11 @@ import {
   type TaskRef,
 } from './task.ts';
 
-/** What a job carries in Redis: the task's payload plus where it came from. */
-export type JobEnvelope = { payload: unknown; enqueuedAt: string; requestId?: string; tracked?: boolean };
+/**
+ * What a job carries in Redis: the task's payload plus where it came from. When it was enqueued is bee-queue's
+ * own `options.timestamp` (milliseconds), which every job has: the envelope does not say it twice.
+ */
+export type JobEnvelope = { payload: unknown; requestId?: string; tracked?: boolean };
 
 /** A task known by name, as the worker and the tests load them. */
 export type NamedTask = { name: string; definition: TaskDefinition };
@@ -105,7 +108,7 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
           options: { ...jobOptions, policy },
         });
       }
-      const envelope: JobEnvelope = { payload, enqueuedAt: isoNow(), requestId: enqueueOptions.requestId };
+      const envelope: JobEnvelope = { payload, requestId: enqueueOptions.requestId };
       if (enqueueOptions.tracked) envelope.tracked = true;
       const job = withPolicy(queues.producer(name).createJob(envelope), policy);
       if (enqueueOptions.jobId) job.setId(enqueueOptions.jobId);
@@ -118,19 +121,6 @@ export function createEnqueue(queues: Queues, options: { timeoutMs: number; task
 }
 
 type Known = { name: string; policy: JobPolicy };
-
-// Enqueues in the same millisecond share one timestamp string.
-let lastMs = 0;
-let lastIso = '';
-
-function isoNow(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastIso = new Date(now).toISOString();
-  }
-  return lastIso;
-}
 
 function withPolicy(job: BeeQueue.Job<JobEnvelope>, policy: JobPolicy) {
   job.retries(policy.retries);

@@ -14,7 +14,7 @@ export async function runOnce(
   payload: unknown,
   options: { attempt?: number; jobId?: string } = {},
 ): Promise<{ result: unknown; progress: number[] }> {
-  const envelope: JobEnvelope = { payload, enqueuedAt: new Date().toISOString() };
+  const envelope: JobEnvelope = { payload };
   const job = runtime.queues
     .producer(task.name)
     .createJob(envelope)
