@@ -1,23 +1,17 @@
 import { type Logger, pino } from 'pino';
+import { BatchedLines } from './log-destination.ts';
 
 /**
  * The process logger: JSON lines on stdout. Transports are avoided because they spawn worker threads that a
  * self-contained bundle cannot load. Authorization and cookie headers are redacted in case anything logs them.
  *
- * Lines are gathered and written together, asynchronously: a synchronous write is one system call per line
- * on the request's path. A write goes out once BATCH_BYTES are waiting, and at least every FLUSH_MS, so a line
- * is at most that late; a warning or an error goes out at once. Nothing is lost on the way out: pino's
- * destination flushes synchronously when the process exits, by process.exit (the shutdown and start-up
- * failure paths) or an uncaught exception. Only a SIGKILL or a crash of Node itself (out of memory) can drop
- * the last FLUSH_MS of lines.
+ * Lines are gathered and written together (see log-destination.ts): a write per line is one system call on the
+ * request's path. A line is at most 100 ms late; a warning or an error goes out at once; nothing is lost when
+ * the process exits, whether by process.exit (the shutdown and start-up failure paths), an uncaught exception
+ * or running out of work. Only a SIGKILL or a crash of Node itself (out of memory) can drop the last 100 ms.
  */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  const destination = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: BATCH_BYTES,
-    periodicFlush: FLUSH_MS,
-  });
+  const destination = new BatchedLines(1);
   return pino(
     {
       level,
@@ -34,9 +28,8 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         censor: '[redacted]',
       },
       formatters: { level: (label) => ({ level: label }) },
-      // A warning or an error is written at once, synchronously, with the lines waiting before it: it is what
-      // an operator looks for after a process dies, and rare enough to cost nothing. (Lines of a write already
-      // under way may then land after it.)
+      // A warning or an error is written at once, with the lines waiting before it: it is what an operator
+      // looks for after a process dies, and rare enough to cost nothing.
       hooks: {
         logMethod(args, write, levelValue) {
           write.apply(this, args);
@@ -48,9 +41,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
   );
 }
 
-const BATCH_BYTES = 4096;
 const WARN = 40;
-const FLUSH_MS = 100;
 
 let stampedMs = 0;
 let stamp = '';

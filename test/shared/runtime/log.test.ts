@@ -34,6 +34,7 @@ if (how === 'exit') process.exit(3);
 if (how === 'throw') setTimeout(() => { throw new Error('boom'); }, 1);
 if (how === 'keep-running') setTimeout(() => process.exit(0), 60_000);
 if (how === 'warn-then-kill') { log.warn('the last word'); process.kill(process.pid, 'SIGKILL'); }
+if (how === 'stdout-gone') setTimeout(() => { log.warn('into a closed pipe'); process.exit(0); }, 300);
 `,
   );
 });
@@ -80,5 +81,21 @@ describe('createLogger', () => {
   it('writes a warning at once, before the process can be killed', async () => {
     const result = await runCommand(process.execPath, ['probe.mjs', 'warn-then-kill'], { cwd: dir, env: {} });
     expect(lines(result.output).map((line) => line.msg)).toContain('the last word');
+  });
+
+  it('loses the lines, not the process, when stdout has gone away', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['probe.mjs', 'stdout-gone'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let errors = '';
+    child.stderr.on('data', (chunk) => {
+      errors += chunk;
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(errors).toBe('');
+    expect(code).toBe(0);
   });
 });
