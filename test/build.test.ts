@@ -146,6 +146,15 @@ describe('build (the fixture app)', () => {
     expect(sizes.worker).toBeLessThan(MAX_BUNDLE_BYTES);
   });
 
+  it('carries stand-ins for the modules that need not be carried (see standInsPlugin)', () => {
+    for (const meta of [result.metafiles.http, result.metafiles.worker]) {
+      const packages = inputs(meta).filter((file) => file.includes(`${path.sep}node_modules${path.sep}`));
+      for (const left of ['thread-stream', '@opentelemetry/api', 'es-abstract']) {
+        expect(packages.filter((file) => file.includes(`node_modules/${left}/`))).toEqual([]);
+      }
+    }
+  });
+
   describe('run from a folder holding dist/ alone', () => {
     let alone: string;
     beforeAll(async () => {

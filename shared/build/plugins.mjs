@@ -45,9 +45,76 @@ export function rawTextPlugin() {
   };
 }
 
+/**
+ * Modules a dependency requires at load that the bundles need not carry, and what stands in for each: every one
+ * carried costs each start its parsing, and some their module bodies. A stand-in for code the runtime never
+ * calls throws, naming itself, if it ever is called.
+ * @type {Record<string, { why: string, stub: string }>}
+ */
+const STAND_INS = {
+  // pino's transports run in worker threads, which a bundle cannot start: the runtime logs to stdout.
+  'thread-stream': {
+    why: 'pino transports are not used: the runtime logs JSON to stdout',
+    stub: 'module.exports = class ThreadStream { constructor() { refuse(); } };',
+  },
+  // prom-client reads the active trace only for exemplars, which no metric of the runtime enables.
+  '@opentelemetry/api': {
+    why: 'metric exemplars are off',
+    stub: 'module.exports = { get trace() { return refuse(); }, get context() { return refuse(); } };',
+  },
+  // bee-queue's promise-callbacks polyfills it with es-abstract and a dozen more packages; Node has it.
+  'object.getownpropertydescriptors': {
+    why: 'Node has Object.getOwnPropertyDescriptors',
+    stub: 'module.exports = Object.getOwnPropertyDescriptors;',
+  },
+};
+
+/**
+ * Swaps each module of STAND_INS for its stand-in.
+ * @returns {import('esbuild').Plugin}
+ */
+export function standInsPlugin() {
+  const names = Object.keys(STAND_INS).map((name) => name.replace(/[/.]/g, '\\$&'));
+  return {
+    name: 'stand-ins',
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({
+        path: args.path,
+        namespace: 'stand-in',
+      }));
+      build.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => {
+        const { why, stub } = STAND_INS[args.path] ?? {};
+        const message = `${args.path} is left out of this bundle (${why})`;
+        return {
+          contents: `const refuse = () => { throw new Error(${JSON.stringify(message)}); };\n${stub}\n`,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * A dependency's JSON file (ioredis's and node_redis's command tables, about 100 KB) as `JSON.parse` of its text
+ * rather than esbuild's object literal: the process scans one string instead of compiling and running a literal
+ * of thousands of objects, which is several times slower.
+ * @returns {import('esbuild').Plugin}
+ */
+export function jsonTextPlugin() {
+  return {
+    name: 'json-text',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/].*\.json$/ }, async (args) => {
+        const text = JSON.stringify(JSON.parse(await readFile(args.path, 'utf8')));
+        return { contents: `module.exports = JSON.parse(${JSON.stringify(text)});\n`, loader: 'js' };
+      });
+    },
+  };
+}
+
 /** The plugins every bundle of runtime code needs. */
 export function runtimePlugins() {
-  return [beeQueueLuaPlugin(), rawTextPlugin()];
+  return [beeQueueLuaPlugin(), rawTextPlugin(), standInsPlugin(), jsonTextPlugin()];
 }
 
 /**

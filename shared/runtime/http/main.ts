@@ -15,8 +15,8 @@ import { createHttpMetrics } from './metrics.ts';
 import { routeTableLines } from './route-table.mjs';
 import { listenHttp } from './server.ts';
 
-/** What the build hands the HTTP bundle: the app module, the discovered routes and the OpenAPI document. */
-export type HttpBundle = { app: AppModule; routes: Route[]; openapi: Record<string, unknown> };
+/** What the build hands the HTTP bundle: the app module, the discovered routes and the OpenAPI document's JSON. */
+export type HttpBundle = { app: AppModule; routes: Route[]; openapiJson: string };
 
 const COMMANDS: Commands = {
   serve: { does: 'serve the API, applying pending migrations first unless MIGRATE_ON_START=false' },
@@ -35,7 +35,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
     const { command, args } = readCommand('dist/http.mjs', COMMANDS, 'serve', argv);
     requireArgs('dist/http.mjs', command, COMMANDS, args, { min: 0, max: 0 });
     if (command === 'openapi') {
-      process.stdout.write(`${JSON.stringify(bundle.openapi, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(JSON.parse(bundle.openapiJson), null, 2)}\n`);
       return;
     }
     if (command === 'routes') {
@@ -65,7 +65,7 @@ export function main(bundle: HttpBundle, argv = process.argv.slice(2)): void {
     const app = createApp({
       routes: bundle.routes,
       runtime,
-      openapi: bundle.openapi,
+      openapi: bundle.openapiJson,
       docsAssetsDir: fileURLToPath(new URL('./docs/', import.meta.url)),
       isShuttingDown: () => shuttingDown,
       metrics,

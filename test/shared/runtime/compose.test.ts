@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { defineApp } from '#runtime/app.ts';
 import { composeRuntime } from '#runtime/compose.ts';
+import { taskRef } from '#runtime/jobs/task.ts';
 import { captureLog } from '../../support/app.ts';
 import { testConfig } from '../../support/context.ts';
 
@@ -43,6 +44,49 @@ describe('composeRuntime', () => {
     });
     try {
       expect(typeof runtime.services.sql).toBe('function');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('makes the queues of a runtime composed without tasks (the HTTP bundle) on its first enqueue', async () => {
+    const runtime = await composeRuntime({
+      app: {},
+      config: testConfig(),
+      process: 'http',
+      log: captureLog().log,
+    });
+    try {
+      expect(() => runtime.queues).toThrow(/made on its first enqueue/);
+      const task = taskRef<{ n: number }>('compose-first-enqueue', {
+        retries: 0,
+        backoff: { strategy: 'immediate', delayMs: 0 },
+        timeoutMs: 1_000,
+      });
+      const [first, second] = await Promise.all([
+        runtime.services.enqueue(task, { n: 1 }),
+        runtime.services.enqueue(task, { n: 2 }),
+      ]);
+      const queue = runtime.queues.producer('compose-first-enqueue');
+      expect((await queue.getJob(first.id)).data.payload).toEqual({ n: 1 });
+      expect((await queue.getJob(second.id)).data.payload).toEqual({ n: 2 });
+      await queue.removeJob(first.id);
+      await queue.removeJob(second.id);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('has the queues from the start when composed with tasks (the worker)', async () => {
+    const runtime = await composeRuntime({
+      app: {},
+      config: testConfig(),
+      process: 'worker',
+      log: captureLog().log,
+      tasks: [],
+    });
+    try {
+      expect(runtime.queues.prefix).toBe(runtime.config.redis.prefix);
     } finally {
       await runtime.close();
     }
