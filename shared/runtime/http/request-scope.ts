@@ -125,8 +125,10 @@ export function requestScopes(
   // The handler's ctx, one class for every request of the app, so that every ctx has one shape. Its services are
   // copied in by a loop over the app's own keys: an object spread of them takes V8's slow generic path, several
   // microseconds a request. The request's own values follow; clientIp and signal stay lazy (on the prototype),
-  // as reading them builds from the request.
-  const serviceKeys = Object.keys(services) as (keyof Services)[];
+  // as reading them builds from the request. `log` is an own, enumerable property, so that a spread of ctx
+  // keeps it, but a getter: the request's child logger is made only if the handler logs (or spreads ctx).
+  const serviceKeys = (Object.keys(services) as (keyof Services)[]).filter((key) => key !== 'log');
+  let lazyLog: PropertyDescriptor | undefined;
   class HandlerContext {
     readonly #scope: RequestScope;
     [key: string]: unknown;
@@ -134,7 +136,7 @@ export function requestScopes(
     constructor(scope: RequestScope, inputs: HandlerInputs) {
       for (const key of serviceKeys) this[key] = services[key];
       this.#scope = scope;
-      this.log = scope.log;
+      Object.defineProperty(this, 'log', lazyLog as PropertyDescriptor);
       this.enqueue = scope.enqueue;
       this.params = inputs.params;
       this.query = inputs.query;
@@ -143,6 +145,17 @@ export function requestScopes(
       this.user = inputs.user;
       this.requestId = scope.requestId;
       this.setHeader = scope.setHeader;
+    }
+
+    static {
+      // One descriptor for every ctx, whose getter reads the ctx's own scope.
+      lazyLog = {
+        get(this: HandlerContext) {
+          return this.#scope.log;
+        },
+        enumerable: true,
+        configurable: true,
+      };
     }
 
     get clientIp(): string {
