@@ -148,7 +148,6 @@ export function requestScopes(
     }
 
     static {
-      // One descriptor for every ctx, whose getter reads the ctx's own scope.
       lazyLog = {
         get(this: HandlerContext) {
           return this.#scope.log;
