@@ -39,7 +39,7 @@ export function requestEnvelopes(options: EnvelopeOptions): (route: string) => E
   const limitBody = bodyLimit({
     maxSize: bodyLimitBytes,
     onError: () => {
-      throw new HttpError(413, 'body_too_large', `The body is larger than ${bodyLimitBytes} bytes.`);
+      throw bodyTooLarge(bodyLimitBytes);
     },
   });
   const noMore = async () => {};
@@ -99,9 +99,14 @@ function needsStreamLimit(c: Context, limit: number): boolean {
   if (!node || node.headers['transfer-encoding'] !== undefined) return true;
   const length = node.headers['content-length'];
   if (typeof length === 'string' && Number.parseInt(length, 10) > limit) {
-    throw new HttpError(413, 'body_too_large', `The body is larger than ${limit} bytes.`);
+    throw bodyTooLarge(limit);
   }
   return false;
+}
+
+/** The one refusal of a body over the limit, whether its header or its bytes said so. */
+function bodyTooLarge(limit: number): HttpError {
+  return new HttpError(413, 'body_too_large', `The body is larger than ${limit} bytes.`);
 }
 
 /** A Response the scope did not build (a handler's own, the docs' files) gets the runtime's headers added. */
